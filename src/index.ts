@@ -1,0 +1,13 @@
+/**
+ * yolov2-ts — YOLOv2 building blocks on TensorFlow.js.
+ *
+ * The core entry depends on `@tensorflow/tfjs-core` only and imports no backend: register one
+ * (`@tensorflow/tfjs-backend-wasm`, `-webgl`, `-cpu`, or `@tensorflow/tfjs-node`) before use.
+ * Training needs the gradients registered too: importing `@tensorflow/tfjs`, `@tensorflow/tfjs-layers`
+ * or `@tensorflow/tfjs-core/dist/register_all_gradients` does it.
+ *
+ * @packageDocumentation
+ */
+export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError } from './errors.js';
+export type { BoxFormat, BoxIoUArrayOptions } from './boxes.js';
+export { xyxyToCxcywh, cxcywhToXyxy, boxIoU, boxIoUArrays, iouFloat32 } from './boxes.js';

@@ -1,0 +1,100 @@
+/**
+ * Input checks used at the public boundary of every function (never in inner loops).
+ * Each throws a typed {@link YOLOv2Error} whose message names the function, the argument,
+ * what was expected and what arrived.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { ShapeError, ValueError, describe } from './errors.js';
+
+/** Anything tensor-like enough to check its shape. */
+interface Shaped {
+  readonly shape: readonly number[];
+  readonly dtype?: string;
+}
+
+function isTensorLike(x: unknown): x is Shaped {
+  return typeof x === 'object' && x !== null && Array.isArray((x as Shaped).shape);
+}
+
+/**
+ * Check a tensor's rank and, where given, its sizes (`-1` or `null` = any size).
+ * @internal
+ */
+export function assertShape(
+  fn: string,
+  name: string,
+  x: unknown,
+  expected: ReadonlyArray<number | null>,
+): asserts x is Tensor {
+  if (!isTensorLike(x)) {
+    throw new ShapeError(`${fn}: '${name}' must be a tensor of shape [${fmt(expected)}], got ${describe(x)}`);
+  }
+  const ok =
+    x.shape.length === expected.length &&
+    expected.every((e, i) => e === null || e === -1 || x.shape[i] === e);
+  if (!ok) {
+    throw new ShapeError(
+      `${fn}: '${name}' must have shape [${fmt(expected)}], got shape [${x.shape.join(', ')}]`,
+    );
+  }
+}
+
+function fmt(expected: ReadonlyArray<number | null>): string {
+  const names = ['B', 'N', 'M', 'K', 'L'];
+  return expected.map((e, i) => (e === null || e === -1 ? (names[i] ?? '?') : String(e))).join(', ');
+}
+
+/**
+ * Check a finite number within [min, max] (inclusive unless `open` says otherwise).
+ * @internal
+ */
+export function assertNumber(
+  fn: string,
+  name: string,
+  value: unknown,
+  range: { min?: number; max?: number; minOpen?: boolean; maxOpen?: boolean; integer?: boolean; allowInfinity?: boolean } = {},
+): asserts value is number {
+  const { min = -Infinity, max = Infinity, minOpen = false, maxOpen = false, integer = false, allowInfinity = false } = range;
+  const finiteOk = typeof value === 'number' && (Number.isFinite(value) || (allowInfinity && !Number.isNaN(value)));
+  const inRange =
+    finiteOk &&
+    (minOpen ? (value as number) > min : (value as number) >= min) &&
+    (maxOpen ? (value as number) < max : (value as number) <= max) &&
+    (!integer || Number.isInteger(value));
+  if (!inRange) {
+    const lo = min === -Infinity ? '' : `${minOpen ? '>' : '≥'} ${min}`;
+    const hi = max === Infinity ? '' : `${maxOpen ? '<' : '≤'} ${max}`;
+    const what = [integer ? 'an integer' : allowInfinity ? 'a number' : 'a finite number', lo, hi && lo ? `and ${hi}` : hi]
+      .filter(Boolean)
+      .join(' ');
+    throw new ValueError(`${fn}: '${name}' must be ${what}, got ${describe(value)}`);
+  }
+}
+
+/**
+ * Check that a value is one of the allowed strings.
+ * @internal
+ */
+export function assertOneOf<T extends string>(fn: string, name: string, value: unknown, allowed: readonly T[]): asserts value is T {
+  if (!allowed.includes(value as T)) {
+    throw new ValueError(
+      `${fn}: '${name}' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`,
+    );
+  }
+}
+
+/**
+ * Check that every value of a typed array is finite; report the first offender's index.
+ * @internal
+ */
+export function assertFiniteArray(fn: string, name: string, values: ArrayLike<number>, stride = 1): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      const where = stride > 1 ? `row ${Math.floor(i / stride)}, column ${i % stride}` : `index ${i}`;
+      throw new ValueError(`${fn}: '${name}' must be finite everywhere, got ${describe(values[i])} at ${where}`);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/** Shared test helpers. */
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+
+/** Run `fn` and assert that `tf.memory().numTensors` is the same afterwards. */
+export function expectNoLeak(fn: () => unknown): void {
+  const before = tf.memory().numTensors;
+  fn();
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+/** Async twin of {@link expectNoLeak}. */
+export async function expectNoLeakAsync(fn: () => Promise<unknown>): Promise<void> {
+  const before = tf.memory().numTensors;
+  await fn();
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+/** A small seeded PRNG (mulberry32) for reproducible random test inputs. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples from a seeded uniform source (Box–Muller). */
+export function randn(rand: () => number, n: number, mean = 0, std = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    out[i] = mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  return out;
+}
