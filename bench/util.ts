@@ -1,0 +1,55 @@
+/**
+ * Shared benchmark helpers: backend set-up, median timing and JSON-line output.
+ * Every benchmark prints one JSON line per measurement: {"name","backend","medianMs",...}.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+
+/** The backends a benchmark runs on: `BENCH_BACKENDS=cpu,wasm` (default both). */
+export function benchBackends(defaults: string[] = ['cpu', 'wasm']): string[] {
+  const env = process.env.BENCH_BACKENDS;
+  return env ? env.split(',').map((s) => s.trim()).filter(Boolean) : defaults;
+}
+
+/** Activate a backend and wait for it. */
+export async function useBackend(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`backend '${name}' failed to initialise`);
+  await tf.ready();
+}
+
+/** Median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Time `fn` (sync or async) `iterations` times after `warmup` untimed runs; returns the median and
+ * the spread in milliseconds.
+ */
+export async function measure(
+  fn: () => unknown | Promise<unknown>,
+  { iterations = 20, warmup = 3 }: { iterations?: number; warmup?: number } = {},
+): Promise<{ medianMs: number; minMs: number; maxMs: number; iterations: number }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return { medianMs: round(median(times)), minMs: round(Math.min(...times)), maxMs: round(Math.max(...times)), iterations };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Print one result line. */
+export function report(result: Record<string, unknown>): void {
+  console.log(JSON.stringify(result));
+}
