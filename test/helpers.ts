@@ -38,3 +38,13 @@ export function randn(rand: () => number, n: number, mean = 0, std = 1): Float32
   }
   return out;
 }
+
+/** Run `fn`, assert that it throws, and return the error for further checks. */
+export function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected the call to throw, but it returned normally');
+}
