@@ -5,3 +5,13 @@
  */
 export type { VOCAnnotation, VOCObject } from './voc-xml.js';
 export { readVOCAnnotation, writeVOCAnnotation } from './voc-xml.js';
+
+// training loop
+export type { WarmupConfig, DecayConfig, LrSchedule } from './schedule.js';
+export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from './schedule.js';
+export type { SGDConfig, SGDStateEntry } from './sgd.js';
+export { SGD, decaysKernelsOnly } from './sgd.js';
+export type { Checkpoint, CheckpointTensor } from './checkpoint.js';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+export type { LossTerms, LossLike, Batch, BatchSource, StepRecord, TrainOptions, TrainResult } from './trainer.js';
+export { train } from './trainer.js';
