@@ -3,6 +3,9 @@
  *
  * @packageDocumentation
  */
+// The error classes, re-exported so Node code can catch them without a second import (same classes as the core's).
+export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError } from '../errors.js';
+
 export type { VOCAnnotation, VOCObject } from './voc-xml.js';
 export { readVOCAnnotation, writeVOCAnnotation } from './voc-xml.js';
 
