@@ -5,3 +5,19 @@
  */
 export type { VOCAnnotation, VOCObject } from './voc-xml.js';
 export { readVOCAnnotation, writeVOCAnnotation } from './voc-xml.js';
+
+// ---- data (area: data) -------------------------------------------------------------------------
+export type { DetectionDataset, DetectionSample, RGBImage, SampleObject } from './datasets.js';
+export { Rng, deriveSeed } from './rng.js';
+export type { RngState } from './rng.js';
+export {
+  SYNTHETIC_CLASSES,
+  SyntheticDataset,
+  generateSyntheticSample,
+  resolveSyntheticOptions,
+  shapeMask,
+  shapeRowSpan,
+  writeSyntheticVOC,
+} from './synthetic.js';
+export type { SyntheticOptions, SyntheticSample, SyntheticShape } from './synthetic.js';
+// ---- end data ------------------------------------------------------------------------------------
