@@ -20,4 +20,19 @@ export {
   writeSyntheticVOC,
 } from './synthetic.js';
 export type { SyntheticOptions, SyntheticSample, SyntheticShape } from './synthetic.js';
+export {
+  classColour,
+  decodeImage,
+  detectionsSVG,
+  drawDetections,
+  encodePNG,
+  imageToFloat32,
+  imageToTensor,
+  letterboxBox,
+  letterboxGeometry,
+  letterboxImage,
+  resizeImage,
+  writeDetectionsPNG,
+} from './image.js';
+export type { DrawBox, DrawOptions, LetterboxGeometry } from './image.js';
 // ---- end data ------------------------------------------------------------------------------------
