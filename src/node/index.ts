@@ -7,7 +7,16 @@ export type { VOCAnnotation, VOCObject } from './voc-xml.js';
 export { readVOCAnnotation, writeVOCAnnotation } from './voc-xml.js';
 
 // ---- data (area: data) -------------------------------------------------------------------------
-export type { DetectionDataset, DetectionSample, RGBImage, SampleObject } from './datasets.js';
+export type {
+  DetectionDataset,
+  DetectionSample,
+  OutsidePolicy,
+  RGBImage,
+  SampleObject,
+  VOCDatasetOptions,
+  YOLODatasetOptions,
+} from './datasets.js';
+export { VOCDataset, YOLODataset, clipObjects, readYOLOLabels, writeYOLOLabels } from './datasets.js';
 export { Rng, deriveSeed } from './rng.js';
 export type { RngState } from './rng.js';
 export {
