@@ -44,4 +44,18 @@ export {
   writeDetectionsPNG,
 } from './image.js';
 export type { DrawBox, DrawOptions, LetterboxGeometry } from './image.js';
+export {
+  DEFAULT_AUGMENT,
+  augmentSample,
+  distortHSV,
+  letterboxParams,
+  placementParams,
+  renderAugmented,
+  resolveAugmentOptions,
+  sampleAugmentation,
+  transformBoxes,
+} from './augment.js';
+export type { AugmentOptions, AugmentParams, ResolvedAugmentOptions } from './augment.js';
+export { BatchLoader, batchImagesTensor, canvasBoxToSource, evalBatches } from './batches.js';
+export type { Batch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, BatchStats } from './batches.js';
 // ---- end data ------------------------------------------------------------------------------------
