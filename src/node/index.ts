@@ -58,4 +58,6 @@ export {
 export type { AugmentOptions, AugmentParams, ResolvedAugmentOptions } from './augment.js';
 export { BatchLoader, batchImagesTensor, canvasBoxToSource, evalBatches } from './batches.js';
 export type { Batch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, BatchStats } from './batches.js';
+export { BACKEND_CANDIDATES, selectBackend } from './backend.js';
+export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './backend.js';
 // ---- end data ------------------------------------------------------------------------------------
