@@ -36,7 +36,7 @@ export interface BatchAnnotation {
 }
 
 /** A batch of images and their annotations. */
-export interface Batch {
+export interface DataBatch {
   /** `[B, S, S, 3]` float32, HWC, 0…1. */
   images: Float32Array;
   shape: [number, number, number, number];
@@ -139,7 +139,7 @@ async function loadAll(
 
 /** Write one sample into slot `b` of the batch arrays. */
 function fill(
-  batch: Batch,
+  batch: DataBatch,
   b: number,
   index: number,
   sample: DetectionSample,
@@ -172,7 +172,7 @@ function fill(
   batch.params[b] = params;
 }
 
-function emptyBatch(n: number, size: number, epoch: number, batchIndex: number): Batch {
+function emptyBatch(n: number, size: number, epoch: number, batchIndex: number): DataBatch {
   return {
     images: new Float32Array(n * size * size * 3),
     shape: [n, size, size, 3],
@@ -260,7 +260,7 @@ export class BatchLoader {
   }
 
   /** The next batch. Rejects with the dataset's error (or, with 'skip', when every sample fails). */
-  async next(): Promise<Batch> {
+  async next(): Promise<DataBatch> {
     if (this.batchIndex % this.sizeEvery === 0) this.size = this.rng.pick(this.sizes);
     const B = this.batchSize;
     const epoch = this.epoch;
@@ -326,7 +326,7 @@ export class BatchLoader {
 export async function* evalBatches(
   dataset: DetectionDataset,
   options: { batchSize?: number; size?: number; fill?: number; dropDifficult?: boolean; onError?: 'throw' | 'skip'; stats?: BatchStats } = {},
-): AsyncGenerator<Batch> {
+): AsyncGenerator<DataBatch> {
   const fn = 'evalBatches';
   assertDataset(fn, dataset);
   const { batchSize = 8, size = 416, fill: fillValue = 0.5, dropDifficult = false, onError = 'throw' } = options;
@@ -350,7 +350,7 @@ export async function* evalBatches(
 }
 
 /** The batch's images as a `[B, S, S, 3]` float32 tensor (the caller disposes it). */
-export function batchImagesTensor(batch: Batch): tf.Tensor4D {
+export function batchImagesTensor(batch: DataBatch): tf.Tensor4D {
   return tf.tensor4d(batch.images, batch.shape, 'float32');
 }
 
@@ -369,4 +369,24 @@ export function canvasBoxToSource(
   const xa = (box[0] * kx - params.bx) / params.ax;
   const xb = (box[2] * kx - params.bx) / params.ax;
   return [Math.min(xa, xb), (box[1] * ky - params.by) / params.ay, Math.max(xa, xb), (box[3] * ky - params.by) / params.ay];
+}
+
+/**
+ * Adapt a {@link BatchLoader} to the trainer's `batches` callback: each call takes the loader's next batch
+ * and returns `{ images: [B, S, S, 3], targets: packTargets(annotations, maxBoxes) }` as tensors (the
+ * trainer disposes both). The call context (epoch, step, micro) is ignored: batches come in stream order,
+ * so pass the loader itself as the trainer's `rng` and a checkpoint resumes the data stream exactly.
+ *
+ * @param packTargets the core's `packTargets` (passed in, so this wing does not pin the core's version).
+ */
+export function trainerBatches(
+  loader: BatchLoader,
+  packTargets: (annotations: BatchAnnotation[][], maxBoxes?: number) => tf.Tensor3D,
+  maxBoxes?: number,
+): (ctx?: unknown) => Promise<{ images: tf.Tensor4D; targets: tf.Tensor3D }> {
+  return async () => {
+    const batch = await loader.next();
+    const targets = packTargets(batch.annotations, maxBoxes); // first: if it throws, nothing leaks
+    return { images: batchImagesTensor(batch), targets };
+  };
 }

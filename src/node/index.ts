@@ -56,8 +56,8 @@ export {
   transformBoxes,
 } from './augment.js';
 export type { AugmentOptions, AugmentParams, ResolvedAugmentOptions } from './augment.js';
-export { BatchLoader, batchImagesTensor, canvasBoxToSource, evalBatches } from './batches.js';
-export type { Batch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, BatchStats } from './batches.js';
+export { BatchLoader, batchImagesTensor, canvasBoxToSource, evalBatches, trainerBatches } from './batches.js';
+export type { DataBatch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, BatchStats } from './batches.js';
 export { BACKEND_CANDIDATES, selectBackend } from './backend.js';
 export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './backend.js';
 // ---- end data ------------------------------------------------------------------------------------

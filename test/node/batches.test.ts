@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { FormatError, ValueError } from '../../src/errors.js';
 import {
@@ -6,6 +7,7 @@ import {
   batchImagesTensor,
   canvasBoxToSource,
   evalBatches,
+  trainerBatches,
 } from '../../src/node/batches.js';
 import type { DetectionDataset, DetectionSample, RGBImage } from '../../src/node/datasets.js';
 import { SyntheticDataset } from '../../src/node/synthetic.js';
@@ -202,5 +204,34 @@ describe('evalBatches', () => {
       expect(t.shape).toEqual([3, 32, 32, 3]);
       t.dispose();
     });
+  });
+});
+
+describe('trainerBatches', () => {
+  it('gives image and packed-target tensors in stream order; the loader is the resumable state', async () => {
+    // a tiny stand-in for the core's packTargets: [B, N, 5] rows (classId, cx, cy, w, h), padding classId −1
+    const pack = (ann: Array<Array<{ classId: number; box: number[] }>>, maxBoxes?: number) => {
+      const N = maxBoxes ?? Math.max(1, ...ann.map((a) => a.length));
+      const rows = ann.flatMap((a) => Array.from({ length: N }, (_, k) => (a[k] ? [a[k].classId, ...a[k].box] : [-1, 0, 0, 0, 0])));
+      return tf.tensor3d(rows.flat(), [ann.length, N, 5]);
+    };
+    const ds = new SyntheticDataset({ seed: 4, length: 5, width: 32 });
+    const loader = new BatchLoader(ds, { batchSize: 2, sizes: [32] });
+    const twin = new BatchLoader(ds, { batchSize: 2, sizes: [32] });
+    const source = trainerBatches(loader, pack, 6);
+    const before = tf.memory().numTensors;
+    const { images, targets } = await source({ epoch: 0, step: 0, micro: 0 });
+    expect(images.shape).toEqual([2, 32, 32, 3]);
+    expect(targets.shape).toEqual([2, 6, 5]);
+    const want = await twin.next();
+    expect(Array.from(targets.dataSync().slice(0, 5))).toEqual(
+      want.annotations[0].length ? [want.annotations[0][0].classId, ...want.annotations[0][0].box].map(Math.fround) : [-1, 0, 0, 0, 0],
+    );
+    images.dispose();
+    targets.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const failing = trainerBatches(loader, () => { throw new Error('too many boxes'); });
+    await expect(failing()).rejects.toThrow('too many boxes');
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
