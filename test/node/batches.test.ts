@@ -65,7 +65,7 @@ describe('BatchLoader', () => {
       const S = b.size;
       b.annotations.forEach((ann, i) => {
         const p = b.params[i];
-        const thr = 0.5 * Math.min(1, p.exposure) - 1e-6;
+        const thr = 0.5 * p.exposure - 1e-6;
         let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
         for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
           if (b.images[((i * S + y) * S + x) * 3] < thr) continue;
