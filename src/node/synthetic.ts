@@ -3,7 +3,8 @@
  * exact boxes. The default data of the demo and of integration tests.
  *
  * - Classes differ by **shape** only ({@link SYNTHETIC_CLASSES}: rectangle, ellipse, triangle, cross);
- *   colours are random and independent of the class; triangles point up, down, left or right; crosses
+ *   colours are random and independent of the class (redrawn, up to 20 times, until at least 90 levels
+ *   L1 from the background at the box centre); triangles point up, down, left or right; crosses
  *   have random bar thickness; every object has its own linear shading.
  * - 1–6 objects per image (uniform count), sides from 8 % to 60 % of the image side (log-uniform scale,
  *   aspect ratio log-uniform in [1/2, 2], both sides clamped to the range), overlaps allowed up to
