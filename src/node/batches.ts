@@ -208,6 +208,7 @@ export class BatchLoader {
   private batchIndex = 0;
   private size: number;
   private order: number[] | null = null;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly dataset: DetectionDataset,
@@ -259,8 +260,20 @@ export class BatchLoader {
     return i;
   }
 
-  /** The next batch. Rejects with the dataset's error (or, with 'skip', when every sample fails). */
-  async next(): Promise<DataBatch> {
+  /**
+   * The next batch. Rejects with the dataset's error (or, with 'skip', when every sample fails).
+   * Overlapping calls are queued, so batches come out in stream order either way.
+   */
+  next(): Promise<DataBatch> {
+    const run = this.queue.then(() => this.produce());
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async produce(): Promise<DataBatch> {
     if (this.batchIndex % this.sizeEvery === 0) this.size = this.rng.pick(this.sizes);
     const B = this.batchSize;
     const epoch = this.epoch;

@@ -132,6 +132,20 @@ describe('BatchLoader', () => {
     expect(() => c.setState({ ...saved, size: 50 })).toThrow(ValueError);
   });
 
+  it('overlapping next() calls are queued: same batches as awaiting one by one', async () => {
+    const ds = new SyntheticDataset({ seed: 6, length: 9, width: 32 });
+    const opts = { batchSize: 2, sizes: [32, 64], sizeEvery: 1, seed: 2 };
+    const a = new BatchLoader(ds, opts);
+    const parallel = await Promise.all([a.next(), a.next(), a.next()]);
+    const b = new BatchLoader(ds, opts);
+    for (const p of parallel) {
+      const q = await b.next();
+      expect(p.batchIndex).toBe(q.batchIndex);
+      expect(p.indices).toEqual(q.indices);
+      expect(p.annotations).toEqual(q.annotations);
+    }
+  });
+
   it('augment: false letterboxes; difficult objects are dropped by default and counted', async () => {
     const img = rectImage(40, 20, [0, 0, 1, 1]);
     const ds: DetectionDataset = {
