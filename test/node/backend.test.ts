@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ValueError, YOLOv2Error } from '../../src/errors.js';
+import { BACKEND_CANDIDATES, selectBackend } from '../../src/node/backend.js';
+
+const wanted = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
+
+afterEach(async () => {
+  if (tf.findBackendFactory('tensorflow')) tf.removeBackend('tensorflow');
+  await tf.setBackend(wanted);
+  await tf.ready();
+});
+
+const quiet = { log: false } as const;
+
+describe('selectBackend', () => {
+  it('falls back past the missing tfjs-node packages to wasm (neither tfjs-node package is installed here)', async () => {
+    const lines: string[] = [];
+    const r = await selectBackend(undefined, { log: (l) => lines.push(l) });
+    expect(r.backend).toBe('wasm');
+    expect(r.module).toBe('@tensorflow/tfjs-backend-wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(r.tried.map((t) => [t.module, t.ok])).toEqual([
+      ['@tensorflow/tfjs-node-gpu', false],
+      ['@tensorflow/tfjs-node', false],
+      ['@tensorflow/tfjs-backend-wasm', true],
+    ]);
+    expect(r.tried[0].error).toMatch(/tfjs-node-gpu/);
+    expect(lines).toEqual([
+      "yolov2-ts: using TF.js backend 'wasm' (@tensorflow/tfjs-backend-wasm); unavailable: @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node",
+    ]);
+  });
+
+  it('honours a preference, then a list of preferences', async () => {
+    const r = await selectBackend('cpu', quiet);
+    expect(r).toEqual({ backend: 'cpu', module: '@tensorflow/tfjs-backend-cpu', tried: [{ backend: 'cpu', module: '@tensorflow/tfjs-backend-cpu', ok: true }] });
+    expect(tf.getBackend()).toBe('cpu');
+    const r2 = await selectBackend(['wasm', 'cpu'], quiet);
+    expect(r2.backend).toBe('wasm');
+    expect(r2.tried).toHaveLength(1);
+  });
+
+  it('a preferred backend that is missing falls back to the default order; strict throws instead', async () => {
+    const r = await selectBackend('tensorflow', quiet);
+    expect(r.backend).toBe('wasm');
+    expect(r.tried.map((t) => t.ok)).toEqual([false, false, true]);
+    const e = await selectBackend('tensorflow', { ...quiet, strict: true }).catch((x) => x);
+    expect(e).toBeInstanceOf(YOLOv2Error);
+    expect(e.message).toMatch(/no backend could be initialised; tried tensorflow via @tensorflow\/tfjs-node-gpu \(.*\); tensorflow via @tensorflow\/tfjs-node/);
+  });
+
+  it('picks tensorflow when a tfjs-node package is present (simulated module that registers the backend)', async () => {
+    const importModule = async (s: string) => {
+      if (s === '@tensorflow/tfjs-node-gpu') throw new Error(`Cannot find package '${s}'`);
+      if (s === '@tensorflow/tfjs-node') {
+        tf.registerBackend('tensorflow', () => new MathBackendCPU());
+        return {};
+      }
+      return import(s);
+    };
+    const r = await selectBackend(undefined, { ...quiet, importModule });
+    expect(r.backend).toBe('tensorflow');
+    expect(r.module).toBe('@tensorflow/tfjs-node');
+    expect(tf.getBackend()).toBe('tensorflow');
+    expect(r.tried.map((t) => t.ok)).toEqual([false, true]);
+    expect(r.tried[0].error).toBe("Cannot find package '@tensorflow/tfjs-node-gpu'");
+  });
+
+  it('a package that loads but registers nothing, or a backend whose initialisation fails, is skipped', async () => {
+    let calls = 0;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {}); // tf.setBackend reports the init error
+    const importModule = async (s: string) => {
+      calls++;
+      if (s === '@tensorflow/tfjs-node-gpu') return {}; // registers nothing
+      if (s === '@tensorflow/tfjs-node') {
+        tf.registerBackend('tensorflow', () => {
+          throw new Error('libtensorflow.so: cannot open shared object file');
+        });
+        return {};
+      }
+      return import(s);
+    };
+    const r = await selectBackend(undefined, { ...quiet, importModule });
+    expect(calls).toBe(3);
+    expect(r.backend).toBe('wasm');
+    expect(r.tried[0].error).toBe("@tensorflow/tfjs-node-gpu did not register a 'tensorflow' backend");
+    expect(r.tried[1].error).toBe("the 'tensorflow' backend failed to initialise");
+    warn.mockRestore();
+  });
+
+  it('rejects unknown names', async () => {
+    await expect(selectBackend('webgpu' as 'cpu')).rejects.toBeInstanceOf(ValueError);
+    await expect(selectBackend(['cpu', 'gpu' as 'cpu'])).rejects.toThrow(/selectBackend: 'preference' must be one of 'tensorflow', 'wasm', 'cpu'/);
+    expect(BACKEND_CANDIDATES.map((c) => c.backend)).toEqual(['tensorflow', 'tensorflow', 'wasm', 'cpu']);
+  });
+});
