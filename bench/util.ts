@@ -3,7 +3,11 @@
  * Every benchmark prints one JSON line per measurement: {"name","backend","medianMs",...}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { createRequire } from 'node:module';
+// Node resolves '@tensorflow/tfjs-core' to its CJS bundle, and the ESM-only deep import of
+// register_all_gradients fails under tsx (directory import); require() loads it, and the gradients
+// land in tfjs-core's global registry shared by both copies.
+createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 

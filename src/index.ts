@@ -11,3 +11,9 @@
 export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError } from './errors.js';
 export type { BoxFormat, BoxIoUArrayOptions } from './boxes.js';
 export { xyxyToCxcywh, cxcywhToXyxy, boxIoU, boxIoUArrays, iouFloat32 } from './boxes.js';
+
+// --- geometry: NMS, k-means anchors, post-processing, letterbox ---
+export type { NmsOptions } from './nms.js';
+export { nms, nmsWithScores } from './nms.js';
+export type { NmsMethod, NmsBaseOptions, NmsArrayOptions } from './nms-arrays.js';
+export { nmsArrays, nmsArraysWithScores } from './nms-arrays.js';

@@ -1,0 +1,172 @@
+/**
+ * A static uniform grid over corner boxes, used by the NMS fast path to visit only the boxes that
+ * overlap a given box instead of all of them.
+ *
+ * Layout: every box is stored once, in the cell of its top-left corner `(x1, y1)`, in compressed rows
+ * (the boxes of a cell are contiguous, with their coordinates copied next to their ids). Boxes wider or
+ * taller than 4× the mean go to a separate "large" list instead.
+ *
+ * Exactness: a grid box `j` with a positive intersection with box `b` has `x1_j ∈ (x1_b − w_j, x2_b)` and
+ * `w_j ≤ maxW` (the widest grid box), likewise in y; a query visits every cell whose corner range meets
+ * `[x1_b − maxW, x2_b] × [y1_b − maxH, y2_b]` (widened by a relative 1e-6 against rounding) plus the
+ * large list, and the cell index is a monotone function of the coordinate. So every box with a
+ * positive float32 intersection with `b` is visited, which covers every pair with IoU > 0.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+/** Boxes wider (taller) than this many times the mean width (height) go to the large list. */
+const LARGE = 4;
+/** Cell side as a fraction of the mean box side (fewer wasted visits than 1, fewer rows than 0.25). */
+const CELL = 0.5;
+
+/** @internal */
+export class BoxGrid {
+  private readonly x0: number;
+  private readonly y0: number;
+  private readonly invW: number;
+  private readonly invH: number;
+  private readonly gx: number;
+  private readonly gy: number;
+  private readonly maxW: number;
+  private readonly maxH: number;
+  private readonly start: Int32Array;
+  private readonly ids: Int32Array;
+  private readonly ex1: Float32Array;
+  private readonly ey1: Float32Array;
+  private readonly ex2: Float32Array;
+  private readonly ey2: Float32Array;
+  private readonly large: Int32Array;
+
+  /**
+   * @param boxes flat float32 corner boxes, box `i` at `boxes[4i … 4i+3]`.
+   * @param members the indices of the boxes to store (each with positive width and height).
+   */
+  constructor(private readonly boxes: Float32Array, members: Int32Array) {
+    const count = members.length;
+    let sumW = 0, sumH = 0;
+    for (let m = 0; m < count; m++) {
+      const o = 4 * members[m];
+      sumW += boxes[o + 2] - boxes[o];
+      sumH += boxes[o + 3] - boxes[o + 1];
+    }
+    const limW = count > 0 ? (LARGE * sumW) / count : 0;
+    const limH = count > 0 ? (LARGE * sumH) / count : 0;
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity, maxW = 0, maxH = 0;
+    let nLarge = 0;
+    let smallW = 0, smallH = 0;
+    const isLarge = new Uint8Array(count);
+    for (let m = 0; m < count; m++) {
+      const o = 4 * members[m];
+      const w = boxes[o + 2] - boxes[o], h = boxes[o + 3] - boxes[o + 1];
+      if (w > limW || h > limH) {
+        isLarge[m] = 1;
+        nLarge++;
+        continue;
+      }
+      const x = boxes[o], y = boxes[o + 1];
+      if (x < minX) minX = x;
+      if (y < minY) minY = y;
+      if (x > maxX) maxX = x;
+      if (y > maxY) maxY = y;
+      if (w > maxW) maxW = w;
+      if (h > maxH) maxH = h;
+      smallW += w;
+      smallH += h;
+    }
+    const nSmall = count - nLarge;
+    const extentX = nSmall > 0 ? maxX - minX : 0;
+    const extentY = nSmall > 0 ? maxY - minY : 0;
+    const meanW = nSmall > 0 ? smallW / nSmall : 0;
+    const meanH = nSmall > 0 ? smallH / nSmall : 0;
+    // Cells of half the mean box side, at most ~N cells in all.
+    let gx = extentX > 0 && meanW > 0 ? Math.ceil(extentX / (meanW * CELL)) : 1;
+    let gy = extentY > 0 && meanH > 0 ? Math.ceil(extentY / (meanH * CELL)) : 1;
+    const maxCells = Math.max(16, nSmall);
+    if (gx * gy > maxCells) {
+      const f = Math.sqrt((gx * gy) / maxCells);
+      gx = Math.max(1, Math.floor(gx / f));
+      gy = Math.max(1, Math.floor(gy / f));
+    }
+    this.gx = gx;
+    this.gy = gy;
+    this.x0 = nSmall > 0 ? minX : 0;
+    this.y0 = nSmall > 0 ? minY : 0;
+    // gx cells over [minX, maxX]: maxX lands in the last cell after clamping.
+    this.invW = extentX > 0 ? gx / extentX : 0;
+    this.invH = extentY > 0 ? gy / extentY : 0;
+    this.maxW = maxW * (1 + 1e-6);
+    this.maxH = maxH * (1 + 1e-6);
+
+    // Counting sort of the small boxes by cell (compressed rows).
+    const cellOf = new Int32Array(count);
+    const start = new Int32Array(gx * gy + 1);
+    for (let m = 0; m < count; m++) {
+      if (isLarge[m]) continue;
+      const o = 4 * members[m];
+      const cell = this.cy(boxes[o + 1]) * gx + this.cx(boxes[o]);
+      cellOf[m] = cell;
+      start[cell + 1]++;
+    }
+    for (let c = 0; c < gx * gy; c++) start[c + 1] += start[c];
+    const fill = start.slice(0, gx * gy);
+    this.ids = new Int32Array(nSmall);
+    this.ex1 = new Float32Array(nSmall);
+    this.ey1 = new Float32Array(nSmall);
+    this.ex2 = new Float32Array(nSmall);
+    this.ey2 = new Float32Array(nSmall);
+    this.large = new Int32Array(nLarge);
+    let l = 0;
+    for (let m = 0; m < count; m++) {
+      const id = members[m];
+      if (isLarge[m]) {
+        this.large[l++] = id;
+        continue;
+      }
+      const e = fill[cellOf[m]]++;
+      const o = 4 * id;
+      this.ids[e] = id;
+      this.ex1[e] = boxes[o];
+      this.ey1[e] = boxes[o + 1];
+      this.ex2[e] = boxes[o + 2];
+      this.ey2[e] = boxes[o + 3];
+    }
+    this.start = start;
+  }
+
+  private cx(x: number): number {
+    const c = Math.floor((x - this.x0) * this.invW);
+    return c < 0 ? 0 : c >= this.gx ? this.gx - 1 : c;
+  }
+
+  private cy(y: number): number {
+    const c = Math.floor((y - this.y0) * this.invH);
+    return c < 0 ? 0 : c >= this.gy ? this.gy - 1 : c;
+  }
+
+  /**
+   * Call `visit(j)` for every stored box `j` with a positive intersection with box `b` (`b` itself
+   * included when stored), each once.
+   */
+  forEachOverlap(b: number, visit: (j: number) => void): void {
+    const bx = this.boxes;
+    const o = 4 * b;
+    const x1 = bx[o], y1 = bx[o + 1], x2 = bx[o + 2], y2 = bx[o + 3];
+    const large = this.large;
+    for (let k = 0; k < large.length; k++) {
+      const q = 4 * large[k];
+      if (bx[q] < x2 && bx[q + 2] > x1 && bx[q + 1] < y2 && bx[q + 3] > y1) visit(large[k]);
+    }
+    const lx = x1 - this.maxW, ly = y1 - this.maxH;
+    const c0 = this.cx(lx - Math.abs(lx) * 1e-6), c1 = this.cx(x2 + Math.abs(x2) * 1e-6);
+    const r0 = this.cy(ly - Math.abs(ly) * 1e-6), r1 = this.cy(y2 + Math.abs(y2) * 1e-6);
+    const { start, ids, ex1, ey1, ex2, ey2, gx } = this;
+    for (let r = r0; r <= r1; r++) {
+      const e0 = start[r * gx + c0], e1 = start[r * gx + c1 + 1];
+      for (let e = e0; e < e1; e++) {
+        if (ex1[e] < x2 && ex2[e] > x1 && ey1[e] < y2 && ey2[e] > y1) visit(ids[e]);
+      }
+    }
+  }
+}
