@@ -17,3 +17,5 @@ export type { NmsOptions } from './nms.js';
 export { nms, nmsWithScores } from './nms.js';
 export type { NmsMethod, NmsBaseOptions, NmsArrayOptions } from './nms-arrays.js';
 export { nmsArrays, nmsArraysWithScores } from './nms-arrays.js';
+export type { KmeansAnchorsOptions, KmeansAnchorsResult } from './kmeans.js';
+export { kmeansAnchors } from './kmeans.js';
