@@ -19,3 +19,7 @@ export type { NmsMethod, NmsBaseOptions, NmsArrayOptions } from './nms-arrays.js
 export { nmsArrays, nmsArraysWithScores } from './nms-arrays.js';
 export type { KmeansAnchorsOptions, KmeansAnchorsResult } from './kmeans.js';
 export { kmeansAnchors } from './kmeans.js';
+export type { DecodedHead, Detection, PostprocessOptions } from './postprocess.js';
+export { postprocess, postprocessAsync } from './postprocess.js';
+export type { LetterboxParams, LetterboxRounding, UndoLetterboxOptions, CornerBox } from './letterbox.js';
+export { letterboxParams, undoLetterbox, undoLetterboxDetections } from './letterbox.js';
