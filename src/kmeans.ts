@@ -12,7 +12,10 @@ import { assertNumber, assertOneOf } from './validate.js';
 export interface KmeansAnchorsOptions {
   /** Seed of the deterministic random source (mulberry32). Default `0`. */
   seed?: number;
-  /** Lloyd iterations per restart at most (a restart also stops when no assignment changes). Default `300`. */
+  /**
+   * Lloyd iterations per run at most (a restart, or a refinement on all sizes for large inputs); a run
+   * also stops when no assignment changes. Default `300`.
+   */
   maxIterations?: number;
   /**
    * Unit of the returned anchors: `'grid'` (default, the library's default anchor unit) multiplies the
@@ -31,8 +34,32 @@ export interface KmeansAnchorsResult {
   anchors: Anchor[];
   /** Mean over the boxes of the best IoU with an anchor (the paper's "Avg IOU"), in `[0, 1]`. */
   meanIoU: number;
-  /** Lloyd iterations of the winning restart. */
+  /** Lloyd iterations of the winning run (sample run plus refinement, for inputs over 10,000 sizes). */
   iterations: number;
+}
+
+/** Inputs larger than this run their restarts on a seeded sample of this many sizes. */
+const SAMPLE = 10_000;
+/** How many of the best sample runs are refined on all sizes. */
+const REFINE = 3;
+
+interface Run {
+  cw: Float64Array;
+  ch: Float64Array;
+  meanIoU: number;
+  iterations: number;
+}
+
+/** `m` distinct indices of `0 … n−1` drawn by a partial Fisher–Yates shuffle, in draw order. */
+function sampleIndices(n: number, m: number, rand: () => number): Int32Array {
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  return perm.slice(0, m);
 }
 
 /** IoU of two boxes sharing a centre: `min(w)·min(h) / (w₁h₁ + w₂h₂ − min(w)·min(h))`. */
@@ -51,7 +78,9 @@ function centredIoU(w1: number, h1: number, w2: number, h2: number): number {
  * boxes; an emptied cluster takes the box farthest from its centre (lowest best IoU, lowest index) —
  * until no assignment changes or `maxIterations`. Of `restarts` runs (one random stream, seeded), the one
  * with the highest mean IoU wins (the first on ties), so the result is deterministic for a seed and far
- * less seed-dependent than a single random initialisation.
+ * less seed-dependent than a single random initialisation. Inputs of more than 10,000 sizes run the
+ * restarts on a seeded sample of 10,000 and refine the 3 best runs on all sizes (the reported mean IoU
+ * and anchors are always those of all sizes).
  *
  * @param sizes `N` ground-truth sizes `(w, h)` as fractions of the image, each in `(0, 1]`.
  * @param k number of anchors, an integer in `[1, number of distinct sizes]`.
@@ -96,10 +125,34 @@ export function kmeansAnchors(
   assertNumber(fn, 'restarts', restarts, { min: 1, integer: true });
 
   const rand = mulberry32(seed);
-  let best: { cw: Float64Array; ch: Float64Array; meanIoU: number; iterations: number } | undefined;
+  // Large inputs: the restarts run on a seeded sample; the best few are then refined on all sizes.
+  let sw = w, sh = h;
+  if (n > SAMPLE) {
+    const idx = sampleIndices(n, SAMPLE, rand);
+    const tw = Float64Array.from(idx, (i) => w[i]);
+    const th = Float64Array.from(idx, (i) => h[i]);
+    const sampleDistinct = new Set(Array.from(idx, (i) => `${w[i]},${h[i]}`)).size;
+    if (sampleDistinct >= k) {
+      sw = tw;
+      sh = th;
+    }
+  }
+  const runs: Run[] = [];
   for (let r = 0; r < restarts; r++) {
-    const run = lloyd(w, h, k, initPlusPlus(w, h, k, rand), maxIterations);
-    if (!best || run.meanIoU > best.meanIoU) best = run;
+    const init = initPlusPlus(sw, sh, k, rand);
+    runs.push(lloyd(sw, sh, k, Float64Array.from(init, (i) => sw[i]), Float64Array.from(init, (i) => sh[i]), maxIterations));
+  }
+  let best: Run | undefined;
+  if (sw === w) {
+    for (const run of runs) if (!best || run.meanIoU > best.meanIoU) best = run;
+  } else {
+    // Stable sort: equal sample scores keep restart order.
+    const top = runs.map((run, r) => ({ run, r })).sort((a, b) => b.run.meanIoU - a.run.meanIoU || a.r - b.r).slice(0, REFINE);
+    for (const { run } of top) {
+      const full = lloyd(w, h, k, run.cw, run.ch, maxIterations);
+      full.iterations += run.iterations;
+      if (!best || full.meanIoU > best.meanIoU) best = full;
+    }
   }
   const { cw, ch, meanIoU, iterations } = best!;
   const scale = units === 'grid' ? gridSize : 1;
@@ -178,29 +231,32 @@ function firstUnchosen(w: Float64Array, h: Float64Array, chosen: Int32Array, c: 
   return 0; // unreachable: k ≤ number of distinct sizes
 }
 
-/** Lloyd iterations from the given initial centres. */
-function lloyd(w: Float64Array, h: Float64Array, k: number, init: Int32Array, maxIterations: number) {
+/** Lloyd iterations from the given initial centres; the mean IoU is over all of `w, h`. */
+function lloyd(w: Float64Array, h: Float64Array, k: number, cw0: Float64Array, ch0: Float64Array, maxIterations: number): Run {
   const n = w.length;
-  const cw = new Float64Array(k);
-  const ch = new Float64Array(k);
-  for (let c = 0; c < k; c++) {
-    cw[c] = w[init[c]];
-    ch[c] = h[init[c]];
-  }
+  const cw = Float64Array.from(cw0);
+  const ch = Float64Array.from(ch0);
   const assign = new Int32Array(n).fill(-1);
   const bestIoU = new Float64Array(n);
   const sumW = new Float64Array(k);
   const sumH = new Float64Array(k);
   const count = new Int32Array(k);
   let iterations = 0;
+  const area = new Float64Array(n);
+  for (let i = 0; i < n; i++) area[i] = w[i] * h[i];
+  const careas = new Float64Array(k);
   while (iterations < maxIterations) {
     iterations++;
     let changed = false;
+    for (let c = 0; c < k; c++) careas[c] = cw[c] * ch[c];
     for (let i = 0; i < n; i++) {
+      const wi = w[i], hi = h[i], ai = area[i];
+      // Highest IoU = inter / (ai + a_c − inter), lowest index on ties.
       let bc = 0;
       let bi = -1;
       for (let c = 0; c < k; c++) {
-        const iou = centredIoU(w[i], h[i], cw[c], ch[c]);
+        const inter = (wi < cw[c] ? wi : cw[c]) * (hi < ch[c] ? hi : ch[c]);
+        const iou = inter / (ai + careas[c] - inter);
         if (iou > bi) {
           bi = iou;
           bc = c;

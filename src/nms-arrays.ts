@@ -200,7 +200,7 @@ function greedy(
     if (done[cur]) continue;
     done[cur] = 1;
     keep[kept++] = cur;
-    if (kept < limit) {
+    if (kept < limit && active(boxes, cur)) {
       if (classIds) curClass = classIds[cur];
       grid.forEachOverlap(cur, suppress);
     }
@@ -268,7 +268,7 @@ function soft(
     alive[i] = 0;
     keep[kept] = i;
     keptScores[kept++] = s;
-    if (kept < limit) {
+    if (kept < limit && active(boxes, i)) {
       pick = i;
       if (classIds) pickClass = classIds[i];
       grid.forEachOverlap(i, decay);

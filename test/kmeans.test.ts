@@ -108,6 +108,14 @@ describe('kmeansAnchors', () => {
     }
   });
 
+  it('more than 10,000 sizes (sampled restarts, refined on all): deterministic, reports the full-data mean IoU', () => {
+    const sizes = boxSizes(4, 0.3, 12_000);
+    const a = kmeansAnchors(sizes, 5, { seed: 1, units: 'relative' });
+    expect(kmeansAnchors(sizes, 5, { seed: 1, units: 'relative' })).toEqual(a);
+    expect(meanBestIoU(sizes, a.anchors)).toBeCloseTo(a.meanIoU, 12);
+    expect(a.meanIoU).toBeGreaterThanOrEqual(plainKmeans(sizes, 5, 21) - 1e-4);
+  });
+
   it('rejects bad input, naming the argument', () => {
     const sizes = [[0.1, 0.2], [0.3, 0.4]] as const;
     expect(() => kmeansAnchors(sizes, 3)).toThrow(/'k' must be at most the number of distinct sizes \(2\), got 3/);

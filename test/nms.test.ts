@@ -278,6 +278,17 @@ describe('nms: agrees with the O(N²) reference on random inputs', () => {
     }
   });
 
+  it('empty input: [0, 4] boxes give an empty int32 result', () => {
+    const tb = tf.tensor2d([], [0, 4]);
+    const ts = tf.tensor1d([]);
+    const out = nmsWithScores(tb, ts, { method: 'soft-gaussian' });
+    expect(out.indices.shape).toEqual([0]);
+    expect(out.indices.dtype).toBe('int32');
+    expect(out.scores.shape).toEqual([0]);
+    expect(nmsArrays(new Float32Array(0), new Float32Array(0)).length).toBe(0);
+    tf.dispose([tb, ts, out.indices, out.scores]);
+  });
+
   it('the tensor API returns the same as the typed-array path', () => {
     const { boxes, scores, classIds } = randomCase(7, 120, 4);
     const tb = tf.tensor2d(boxes, [boxes.length, 4]);
