@@ -14,7 +14,8 @@ import { checkNmsArrays, resolveNmsOptions, runNms, type NmsBaseOptions } from '
  *
  * - `iouThreshold` (default `0.45`, in `[0, 1]`): suppressed when IoU **>** threshold, IoU in float32
  *   arithmetic ({@link iouFloat32}), so an IoU of exactly 1/3 is suppressed at threshold 1/3 and an IoU of
- *   exactly 0.5 is kept at threshold 0.5;
+ *   exactly 0.5 is kept at threshold 0.5 (as torchvision; note that TF.js's `tf.image.nonMaxSuppression`
+ *   kernels suppress at IoU ≥ threshold with a float64 IoU, so they drop that box — elsewhere the results agree);
  * - `scoreThreshold` (default `0.005`): only scores strictly above it are candidates; `-Infinity` = no filter;
  * - `maxDetections` (default `100`): a non-negative integer or `Infinity`;
  * - `classIds`: `[N]` class per box (int32 or float32): class-aware NMS — boxes of different classes never

@@ -278,6 +278,36 @@ describe('nms: agrees with the O(N²) reference on random inputs', () => {
     }
   });
 
+  it('agrees with tf.image.nonMaxSuppression (the backend kernel) away from exact IoU ties', () => {
+    // TF.js's kernels compute IoU in float64 and suppress at IoU ≥ threshold, torchvision (and we) in
+    // float32 at IoU > threshold; they differ only when an IoU equals the threshold (hand cases above).
+    // IoU is symmetric in x and y, so our (x1, y1, x2, y2) rows can be fed as TF.js's (y1, x1, y2, x2).
+    for (let seed = 300; seed < 306; seed++) {
+      const r = rng(seed);
+      const n = 300;
+      const boxes = Array.from({ length: n }, () => {
+        const x = r() * 200, y = r() * 200;
+        return [x, y, x + 5 + r() * 40, y + 5 + r() * 40].map(Math.fround);
+      });
+      const scores = boxes.map(() => Math.fround(r()));
+      const tb = tf.tensor2d(boxes);
+      const ts = tf.tensor1d(scores);
+      const theirs = tf.image.nonMaxSuppression(tb, ts, n, 0.4, 0.1);
+      expect(Array.from(nmsArrays(boxes.flat(), scores, { iouThreshold: 0.4, scoreThreshold: 0.1, maxDetections: n }))).toEqual(Array.from(theirs.dataSync()));
+      tf.dispose([tb, ts, theirs]);
+    }
+  });
+
+  it('documented difference: at IoU exactly 0.5 = threshold TF.js suppresses (≥), we keep (>, torchvision)', () => {
+    const tb = tf.tensor2d([[0, 0, 2, 1], [0, 0, 1, 1]]); // IoU 1/2
+    const ts = tf.tensor1d([0.9, 0.8]);
+    const theirs = tf.image.nonMaxSuppression(tb, ts, 10, 0.5);
+    expect(Array.from(theirs.dataSync())).toEqual([0]);
+    const ours = nms(tb, ts, { iouThreshold: 0.5 });
+    expect(Array.from(ours.dataSync())).toEqual([0, 1]);
+    tf.dispose([tb, ts, theirs, ours]);
+  });
+
   it('empty input: [0, 4] boxes give an empty int32 result', () => {
     const tb = tf.tensor2d([], [0, 4]);
     const ts = tf.tensor1d([]);
