@@ -13,9 +13,13 @@
  *   suppresses and is never suppressed;
  * - soft-NMS: see {@link NmsMethod}.
  *
- * Spatial acceleration: kept boxes (greedy) or candidates (soft-NMS) are registered in a uniform grid,
- * and only boxes sharing a grid cell with the current box are tested. This never changes the result
- * (only pairs with IoU = 0 are skipped); it turns the O(N · kept) loop into roughly O(N).
+ * - inputs are taken as float32 (`Float32Array.from`), exactly as the tensor API sees them; so a score of
+ *   0.005 given as a float64 becomes 0.0049999999 and is not above the default threshold 0.005.
+ *
+ * Speed: candidates are stored once in a static uniform grid; each kept box tests (and suppresses or
+ * decays) only the candidates overlapping it, as torchvision's loop does for all later boxes. Skipped
+ * pairs have IoU 0, so the result is exactly the greedy one; the work is about O(N + kept · neighbours)
+ * instead of O(N · kept), and with a `maxDetections` cap it stops after that many kept boxes.
  *
  * @packageDocumentation
  */
@@ -97,7 +101,8 @@ export function checkNmsArrays(
   classIds: ArrayLike<number> | undefined,
 ): number {
   if (boxes == null || typeof boxes.length !== 'number' || boxes.length % 4 !== 0) {
-    throw new ShapeError(`${fn}: 'boxes' must hold N × 4 numbers (x1, y1, x2, y2 per box), got ${describe(boxes)}${boxes != null && typeof boxes.length === 'number' ? ` of length ${boxes.length}` : ''}`);
+    const got = boxes != null && typeof boxes.length === 'number' ? `length ${boxes.length}` : describe(boxes);
+    throw new ShapeError(`${fn}: 'boxes' must hold N × 4 numbers (x1, y1, x2, y2 per box), got ${got}`);
   }
   const n = boxes.length / 4;
   if (scores == null || scores.length !== n) {
@@ -123,7 +128,7 @@ export function checkNmsArrays(
  * @throws {@link ShapeError} on wrong lengths; {@link ValueError} on NaN / infinite inputs or bad options.
  */
 export function nmsArrays(boxes: ArrayLike<number>, scores: ArrayLike<number>, options?: NmsArrayOptions): Int32Array {
-  return nmsArraysWithScores(boxes, scores, options, 'nmsArrays').indices;
+  return checkedNms('nmsArrays', boxes, scores, options).indices;
 }
 
 /**
@@ -136,8 +141,11 @@ export function nmsArraysWithScores(
   boxes: ArrayLike<number>,
   scores: ArrayLike<number>,
   options?: NmsArrayOptions,
-  fn = 'nmsArraysWithScores',
 ): { indices: Int32Array; scores: Float32Array } {
+  return checkedNms('nmsArraysWithScores', boxes, scores, options);
+}
+
+function checkedNms(fn: string, boxes: ArrayLike<number>, scores: ArrayLike<number>, options: NmsArrayOptions | undefined) {
   const opts = resolveNmsOptions(fn, options);
   const classIds = options?.classIds;
   checkNmsArrays(fn, boxes, scores, classIds);

@@ -31,9 +31,15 @@ function readInputs(fn: string, boxes: unknown, scores: unknown, options: NmsOpt
   if (!(boxes instanceof tf.Tensor) || boxes.rank !== 2 || boxes.shape[1] !== 4) {
     throw new ShapeError(`${fn}: 'boxes' must be a tensor of shape [N, 4] (x1, y1, x2, y2), got ${describe(boxes)}`);
   }
+  if (boxes.dtype !== 'float32' && boxes.dtype !== 'int32') {
+    throw new ShapeError(`${fn}: 'boxes' must be a float32 or int32 tensor, got ${describe(boxes)}`);
+  }
   const n = boxes.shape[0];
   if (!(scores instanceof tf.Tensor) || scores.rank !== 1 || scores.shape[0] !== n) {
     throw new ShapeError(`${fn}: 'scores' must be a tensor of shape [N] = [${n}], got ${describe(scores)}`);
+  }
+  if (scores.dtype !== 'float32' && scores.dtype !== 'int32') {
+    throw new ShapeError(`${fn}: 'scores' must be a float32 or int32 tensor, got ${describe(scores)}`);
   }
   const opts = resolveNmsOptions(fn, options);
   const classTensor = options?.classIds;

@@ -424,7 +424,10 @@ describe('nms: bad input', () => {
     expect(() => nms(b, s2)).toThrow(/nms: 'scores' must be a tensor of shape \[N\] = \[2\].*\[3\]/);
     expect(() => nms(b, tf.tensor2d([[0.5, 0.6]]) as unknown as tf.Tensor1D)).toThrow(ShapeError);
     expect(() => nmsWithScores(b, s, { classIds: c3 })).toThrow(/nmsWithScores: 'classIds' must be a tensor of shape \[N\] = \[2\].*\[3\]/);
-    expect(() => nmsArrays([0, 0, 1], [1])).toThrow(/nmsArrays: 'boxes' must hold N × 4 numbers.*length 3/);
+    const sb = tf.tensor1d([true, false], 'bool');
+    expect(() => nms(b, sb as tf.Tensor1D)).toThrow(/'scores' must be a float32 or int32 tensor, got a bool tensor of shape \[2\]/);
+    sb.dispose();
+    expect(() => nmsArrays([0, 0, 1], [1])).toThrow(/nmsArrays: 'boxes' must hold N × 4 numbers \(x1, y1, x2, y2 per box\), got length 3/);
     expect(() => nmsArrays([0, 0, 1, 1], [1, 2])).toThrow(/nmsArrays: 'scores' must hold N = 1 numbers.*length 2/);
     expect(() => nmsArrays([0, 0, 1, 1], [1], { classIds: [] })).toThrow(/'classIds' must hold N = 1.*length 0/);
     tf.dispose([b3, s2, c3]);
