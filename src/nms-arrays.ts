@@ -41,6 +41,10 @@ import { assertFiniteArray, assertNumber, assertOneOf } from './validate.js';
  * (`Math.fround`), so decayed scores are exactly the float32 values returned. A candidate whose decayed
  * score falls to `≤ scoreThreshold` is dropped at once. Stops after `maxDetections` picks or when no
  * candidate remains. Kept scores are non-increasing.
+ *
+ * Relation to TF.js's `tf.image.nonMaxSuppressionWithScore(…, softNmsSigma)`: it decays by
+ * `exp(−IoU² / (2·softNmsSigma))` and also drops every box with IoU ≥ `iouThreshold`; ours is the paper's
+ * `exp(−IoU² / sigma)` without a hard cut, so `sigma = 2 · softNmsSigma` matches its decay only.
  */
 export type NmsMethod = 'greedy' | 'soft-linear' | 'soft-gaussian';
 
