@@ -33,11 +33,11 @@ export class BoxGrid {
   private readonly maxH: number;
   private readonly start: Int32Array;
   private readonly ids: Int32Array;
-  private readonly ex1: Float32Array;
-  private readonly ey1: Float32Array;
-  private readonly ex2: Float32Array;
-  private readonly ey2: Float32Array;
+  /** Coordinates of the stored boxes in cell order, 4 per entry (x1, y1, x2, y2). */
+  private readonly coords: Float32Array;
   private readonly large: Int32Array;
+  /** Output buffer of {@link BoxGrid.overlapping}. */
+  readonly hits: Int32Array;
 
   /**
    * @param boxes flat float32 corner boxes, box `i` at `boxes[4i … 4i+3]`.
@@ -112,11 +112,9 @@ export class BoxGrid {
     for (let c = 0; c < gx * gy; c++) start[c + 1] += start[c];
     const fill = start.slice(0, gx * gy);
     this.ids = new Int32Array(nSmall);
-    this.ex1 = new Float32Array(nSmall);
-    this.ey1 = new Float32Array(nSmall);
-    this.ex2 = new Float32Array(nSmall);
-    this.ey2 = new Float32Array(nSmall);
+    this.coords = new Float32Array(4 * nSmall);
     this.large = new Int32Array(nLarge);
+    this.hits = new Int32Array(count);
     let l = 0;
     for (let m = 0; m < count; m++) {
       const id = members[m];
@@ -127,10 +125,10 @@ export class BoxGrid {
       const e = fill[cellOf[m]]++;
       const o = 4 * id;
       this.ids[e] = id;
-      this.ex1[e] = boxes[o];
-      this.ey1[e] = boxes[o + 1];
-      this.ex2[e] = boxes[o + 2];
-      this.ey2[e] = boxes[o + 3];
+      this.coords[4 * e] = boxes[o];
+      this.coords[4 * e + 1] = boxes[o + 1];
+      this.coords[4 * e + 2] = boxes[o + 2];
+      this.coords[4 * e + 3] = boxes[o + 3];
     }
     this.start = start;
   }
@@ -146,27 +144,30 @@ export class BoxGrid {
   }
 
   /**
-   * Call `visit(j)` for every stored box `j` with a positive intersection with box `b` (`b` itself
-   * included when stored), each once.
+   * Find every stored box `j` with a positive intersection with box `b` (`b` itself included when
+   * stored), each once: their indices are written to `hits[0 … n−1]`.
+   * @returns n.
    */
-  forEachOverlap(b: number, visit: (j: number) => void): void {
+  overlapping(b: number): number {
     const bx = this.boxes;
     const o = 4 * b;
     const x1 = bx[o], y1 = bx[o + 1], x2 = bx[o + 2], y2 = bx[o + 3];
-    const large = this.large;
+    const { large, hits, start, ids, coords, gx } = this;
+    let n = 0;
     for (let k = 0; k < large.length; k++) {
       const q = 4 * large[k];
-      if (bx[q] < x2 && bx[q + 2] > x1 && bx[q + 1] < y2 && bx[q + 3] > y1) visit(large[k]);
+      if (bx[q] < x2 && bx[q + 2] > x1 && bx[q + 1] < y2 && bx[q + 3] > y1) hits[n++] = large[k];
     }
     const lx = x1 - this.maxW, ly = y1 - this.maxH;
     const c0 = this.cx(lx - Math.abs(lx) * 1e-6), c1 = this.cx(x2 + Math.abs(x2) * 1e-6);
     const r0 = this.cy(ly - Math.abs(ly) * 1e-6), r1 = this.cy(y2 + Math.abs(y2) * 1e-6);
-    const { start, ids, ex1, ey1, ex2, ey2, gx } = this;
     for (let r = r0; r <= r1; r++) {
-      const e0 = start[r * gx + c0], e1 = start[r * gx + c1 + 1];
-      for (let e = e0; e < e1; e++) {
-        if (ex1[e] < x2 && ex2[e] > x1 && ey1[e] < y2 && ey2[e] > y1) visit(ids[e]);
+      const e1 = start[r * gx + c1 + 1];
+      for (let e = start[r * gx + c0]; e < e1; e++) {
+        const q = 4 * e;
+        if (coords[q] < x2 && coords[q + 2] > x1 && coords[q + 1] < y2 && coords[q + 3] > y1) hits[n++] = ids[e];
       }
     }
+    return n;
   }
 }

@@ -201,20 +201,19 @@ function greedy(
   const done = new Uint8Array(scores.length);
   const keep = new Int32Array(limit);
   let kept = 0;
-  let cur = 0;
-  let curClass = 0;
-  const suppress = (j: number): void => {
-    if (done[j] || (classIds && classIds[j] !== curClass)) return;
-    if (iouFloat32(boxes, cur, boxes, j) > thr) done[j] = 1;
-  };
+  const hits = grid.hits;
   for (let k = 0; k < m && kept < limit; k++) {
-    cur = order[k];
+    const cur = order[k];
     if (done[cur]) continue;
     done[cur] = 1;
     keep[kept++] = cur;
-    if (kept < limit && active(boxes, cur)) {
-      if (classIds) curClass = classIds[cur];
-      grid.forEachOverlap(cur, suppress);
+    if (kept === limit || !active(boxes, cur)) continue;
+    const curClass = classIds ? classIds[cur] : 0;
+    const nh = grid.overlapping(cur);
+    for (let t = 0; t < nh; t++) {
+      const j = hits[t];
+      if (done[j] || (classIds && classIds[j] !== curClass)) continue;
+      if (iouFloat32(boxes, cur, boxes, j) > thr) done[j] = 1;
     }
   }
   const indices = keep.slice(0, kept);
@@ -254,36 +253,34 @@ function soft(
   const keep = new Int32Array(limit);
   const keptScores = new Float32Array(limit);
   let kept = 0;
-  let pick = 0;
-  let pickClass = 0;
-  const decay = (j: number): void => {
-    if (!alive[j] || (classIds && classIds[j] !== pickClass)) return;
-    const iou = iouFloat32(boxes, pick, boxes, j);
-    let w: number;
-    if (linear) {
-      if (!(iou > thr)) return;
-      w = 1 - iou;
-    } else {
-      if (iou === 0) return;
-      w = Math.exp(-(iou * iou) / sigma);
-    }
-    const s = Math.fround(cur[j] * w);
-    if (s === cur[j]) return;
-    cur[j] = s;
-    if (s <= scoreThreshold) alive[j] = 0;
-    else heap.push(s, j);
-  };
+  const hits = grid.hits;
   while (kept < limit && heap.size > 0) {
     const s = heap.topScore();
-    const i = heap.pop();
-    if (!alive[i] || cur[i] !== s) continue; // stale entry
-    alive[i] = 0;
-    keep[kept] = i;
+    const pick = heap.pop();
+    if (!alive[pick] || cur[pick] !== s) continue; // stale entry
+    alive[pick] = 0;
+    keep[kept] = pick;
     keptScores[kept++] = s;
-    if (kept < limit && active(boxes, i)) {
-      pick = i;
-      if (classIds) pickClass = classIds[i];
-      grid.forEachOverlap(i, decay);
+    if (kept === limit || !active(boxes, pick)) continue;
+    const pickClass = classIds ? classIds[pick] : 0;
+    const nh = grid.overlapping(pick);
+    for (let t = 0; t < nh; t++) {
+      const j = hits[t];
+      if (!alive[j] || (classIds && classIds[j] !== pickClass)) continue;
+      const iou = iouFloat32(boxes, pick, boxes, j);
+      let w: number;
+      if (linear) {
+        if (!(iou > thr)) continue;
+        w = 1 - iou;
+      } else {
+        if (iou === 0) continue;
+        w = Math.exp(-(iou * iou) / sigma);
+      }
+      const d = Math.fround(cur[j] * w);
+      if (d === cur[j]) continue;
+      cur[j] = d;
+      if (d <= scoreThreshold) alive[j] = 0;
+      else heap.push(d, j);
     }
   }
   return { indices: keep.slice(0, kept), scores: keptScores.slice(0, kept) };
