@@ -265,12 +265,14 @@ describe('nms: agrees with the O(N²) reference on random inputs', () => {
     expect(run(boxes, scores, o)).toEqual(referenceNms(boxes, scores, o));
   });
 
-  it('degenerate layouts: one column of boxes, nested boxes, one huge box among small ones', () => {
+  it('degenerate layouts: one column of boxes, nested boxes, one huge box among small ones, far from the origin', () => {
     const r = rng(99);
     const column = Array.from({ length: 80 }, (_, i) => [5, i, 6 + r() * 3, i + 1 + r() * 10]);
     const nested = Array.from({ length: 60 }, (_, i) => [i / 2, i / 2, 100 - i / 2, 100 - i / 3]);
     const mixed = [[0, 0, 1000, 1000], ...Array.from({ length: 150 }, () => { const x = r() * 990, y = r() * 990; return [x, y, x + 1 + r() * 9, y + 1 + r() * 9]; })];
-    for (const boxes of [column, nested, mixed].map((b) => b.map((row) => row.map(Math.fround)))) {
+    // Far from the origin (float32 spacing 0.0625 at 1e6) and negative coordinates.
+    const far = Array.from({ length: 120 }, () => { const x = 1e6 + r() * 100, y = -5e5 - r() * 100; return [x, y, x + 0.1 + r() * 20, y + 0.1 + r() * 20]; });
+    for (const boxes of [column, nested, mixed, far].map((b) => b.map((row) => row.map(Math.fround)))) {
       const scores = boxes.map(() => Math.fround(r()));
       for (const o of [{ iouThreshold: 0 }, { iouThreshold: 0.3, maxDetections: Infinity }, { method: 'soft-gaussian' as const, scoreThreshold: 0.3 }]) {
         expect(run(boxes, scores, o)).toEqual(referenceNms(boxes, scores, o));
@@ -386,6 +388,21 @@ describe('nms: properties (fast-check)', () => {
         }
       }),
       { numRuns: 150, seed: 12 },
+    );
+  });
+
+  it('equals the reference for any input, threshold, method, class ids and cap', () => {
+    fc.assert(
+      fc.property(
+        input, threshold,
+        fc.constantFrom('greedy' as const, 'soft-linear' as const, 'soft-gaussian' as const),
+        fc.boolean(), fc.constantFrom(0, 1, 3, Infinity), fc.constantFrom(-Infinity, 0, 0.25),
+        ({ boxes, scores, classIds }, iouThreshold, method, aware, maxDetections, scoreThreshold) => {
+          const o = { iouThreshold, method, maxDetections, scoreThreshold, classIds: aware ? classIds : undefined };
+          expect(run(boxes, scores, o)).toEqual(referenceNms(boxes, scores, o));
+        },
+      ),
+      { numRuns: 300, seed: 14 },
     );
   });
 
