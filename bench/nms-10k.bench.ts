@@ -1,7 +1,8 @@
 /**
  * NMS on 10,000 random boxes in a 1000 × 1000 field, sides 10–100 (seeded), IoU 0.5, no score filter
  * (-Infinity), no cap (Infinity). Measures the tensor API on each backend, the typed-array path, and a
- * plain O(N · kept) JS greedy loop (the reference) for the speed-up. Checks that all agree.
+ * plain O(N · kept) JS greedy loop (the reference) for the speed-up. Checks that all agree. Also times
+ * soft-NMS (linear, gaussian) on the typed-array path, with the default score threshold 0.005.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { iouFloat32 } from '../src/boxes.js';
@@ -77,6 +78,14 @@ export default async function (): Promise<void> {
     agrees &&= same(out);
   }, { iterations: 15, warmup: 3 });
   report({ name: 'nms-10k', backend: 'js', api: 'nmsArrays', ...t, kept, agreesWithReference: agrees });
+
+  for (const method of ['soft-linear', 'soft-gaussian'] as const) {
+    let keptSoft = 0;
+    const ts = await measure(() => {
+      keptSoft = nmsArrays(boxes, scores, { ...options, method, scoreThreshold: 0.005 }).length;
+    }, { iterations: 7, warmup: 1 });
+    report({ name: 'nms-10k', backend: 'js', api: `nmsArrays ${method} (scoreThreshold 0.005)`, ...ts, kept: keptSoft });
+  }
 
   const r = await measure(() => referenceNms(boxes, scores, 0.5), { iterations: 3, warmup: 1 });
   report({ name: 'nms-10k', backend: 'js', api: 'reference O(N·kept)', ...r, kept: expected.length, speedup: Math.round((r.medianMs / t.medianMs) * 10) / 10 });

@@ -25,6 +25,7 @@
  */
 import { BoxGrid } from './box-grid.js';
 import { iouFloat32 } from './boxes.js';
+import { ScoreHeap } from './score-heap.js';
 import { ShapeError, ValueError, describe } from './errors.js';
 import { assertFiniteArray, assertNumber, assertOneOf } from './validate.js';
 
@@ -239,14 +240,11 @@ function soft(
 ): { indices: Int32Array; scores: Float32Array } {
   const { iouThreshold: thr, scoreThreshold, sigma } = opts;
   const linear = opts.method === 'soft-linear';
-  const n = scores.length;
-  const cur = new Float32Array(n); // current (decayed) scores
-  const alive = new Uint8Array(n);
-  const heap = new ScoreHeap(candidates.length);
+  const cur = new Float32Array(scores.length); // current (decayed) scores
+  const heap = new ScoreHeap(cur, candidates.length);
   for (const i of candidates) {
     cur[i] = scores[i];
-    alive[i] = 1;
-    heap.push(scores[i], i);
+    heap.push(i);
   }
   const grid = new BoxGrid(boxes, activeOnly(boxes, candidates));
   const limit = Math.min(candidates.length, opts.maxDetections);
@@ -255,18 +253,15 @@ function soft(
   let kept = 0;
   const hits = grid.hits;
   while (kept < limit && heap.size > 0) {
-    const s = heap.topScore();
     const pick = heap.pop();
-    if (!alive[pick] || cur[pick] !== s) continue; // stale entry
-    alive[pick] = 0;
     keep[kept] = pick;
-    keptScores[kept++] = s;
+    keptScores[kept++] = cur[pick];
     if (kept === limit || !active(boxes, pick)) continue;
     const pickClass = classIds ? classIds[pick] : 0;
     const nh = grid.overlapping(pick);
     for (let t = 0; t < nh; t++) {
       const j = hits[t];
-      if (!alive[j] || (classIds && classIds[j] !== pickClass)) continue;
+      if (!heap.has(j) || (classIds && classIds[j] !== pickClass)) continue;
       const iou = iouFloat32(boxes, pick, boxes, j);
       let w: number;
       if (linear) {
@@ -278,9 +273,12 @@ function soft(
       }
       const d = Math.fround(cur[j] * w);
       if (d === cur[j]) continue;
-      cur[j] = d;
-      if (d <= scoreThreshold) alive[j] = 0;
-      else heap.push(d, j);
+      if (d <= scoreThreshold) {
+        heap.remove(j);
+      } else {
+        cur[j] = d;
+        heap.decreased(j);
+      }
     }
   }
   return { indices: keep.slice(0, kept), scores: keptScores.slice(0, kept) };
@@ -310,65 +308,4 @@ function sortByScore(order: Int32Array, scores: Float32Array): void {
   }
   keys.sort();
   for (let k = 0; k < m; k++) order[k] = keys[k] % INDEX_BITS;
-}
-
-/** A binary max-heap of (score, index), higher score first, then lower index. */
-class ScoreHeap {
-  private s: Float64Array;
-  private ix: Int32Array;
-  size = 0;
-
-  constructor(capacity: number) {
-    this.s = new Float64Array(Math.max(4, capacity));
-    this.ix = new Int32Array(Math.max(4, capacity));
-  }
-
-  private before(a: number, b: number): boolean {
-    return this.s[a] > this.s[b] || (this.s[a] === this.s[b] && this.ix[a] < this.ix[b]);
-  }
-
-  private swap(a: number, b: number): void {
-    const s = this.s[a]; this.s[a] = this.s[b]; this.s[b] = s;
-    const i = this.ix[a]; this.ix[a] = this.ix[b]; this.ix[b] = i;
-  }
-
-  push(score: number, index: number): void {
-    if (this.size === this.s.length) {
-      const s = new Float64Array(this.s.length * 2); s.set(this.s); this.s = s;
-      const ix = new Int32Array(this.ix.length * 2); ix.set(this.ix); this.ix = ix;
-    }
-    let c = this.size++;
-    this.s[c] = score;
-    this.ix[c] = index;
-    while (c > 0) {
-      const p = (c - 1) >> 1;
-      if (!this.before(c, p)) break;
-      this.swap(c, p);
-      c = p;
-    }
-  }
-
-  topScore(): number {
-    return this.s[0];
-  }
-
-  pop(): number {
-    const top = this.ix[0];
-    const last = --this.size;
-    if (last > 0) {
-      this.s[0] = this.s[last];
-      this.ix[0] = this.ix[last];
-      let p = 0;
-      for (;;) {
-        const l = 2 * p + 1, r = l + 1;
-        let b = p;
-        if (l < last && this.before(l, b)) b = l;
-        if (r < last && this.before(r, b)) b = r;
-        if (b === p) break;
-        this.swap(p, b);
-        p = b;
-      }
-    }
-    return top;
-  }
 }
