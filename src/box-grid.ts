@@ -4,7 +4,8 @@
  *
  * Layout: every box is stored once, in the cell of its top-left corner `(x1, y1)`, in compressed rows
  * (the boxes of a cell are contiguous, with their coordinates copied next to their ids). Boxes wider or
- * taller than 4× the mean go to a separate "large" list instead.
+ * taller than 4× the mean go to a separate "large" list instead. Boxes the caller marks dead (kept or
+ * suppressed) are compacted out of the cells as queries meet them, so later queries scan fewer entries.
  *
  * Exactness: a grid box `j` with a positive intersection with box `b` has `x1_j ∈ (x1_b − w_j, x2_b)` and
  * `w_j ≤ maxW` (the widest grid box), likewise in y; a query visits every cell whose corner range meets
@@ -32,6 +33,9 @@ export class BoxGrid {
   private readonly maxW: number;
   private readonly maxH: number;
   private readonly start: Int32Array;
+  /** End of each cell's live entries (dead entries are swapped past it). */
+  private readonly end: Int32Array;
+  private nLarge: number;
   private readonly ids: Int32Array;
   /** Coordinates of the stored boxes in cell order, 4 per entry (x1, y1, x2, y2). */
   private readonly coords: Float32Array;
@@ -131,6 +135,8 @@ export class BoxGrid {
       this.coords[4 * e + 3] = boxes[o + 3];
     }
     this.start = start;
+    this.end = fill; // after the fill, fill[c] = start[c + 1]
+    this.nLarge = nLarge;
   }
 
   private cx(x: number): number {
@@ -144,28 +150,52 @@ export class BoxGrid {
   }
 
   /**
-   * Find every stored box `j` with a positive intersection with box `b` (`b` itself included when
-   * stored), each once: their indices are written to `hits[0 … n−1]`.
+   * Find every live stored box `j` with a positive intersection with box `b`, each once: their indices
+   * are written to `hits[0 … n−1]` (in no particular order). Boxes with `dead[j]` set are dropped from the
+   * grid for good as they are met (callers only ever mark more boxes dead).
    * @returns n.
    */
-  overlapping(b: number): number {
+  overlapping(b: number, dead: Uint8Array): number {
     const bx = this.boxes;
     const o = 4 * b;
     const x1 = bx[o], y1 = bx[o + 1], x2 = bx[o + 2], y2 = bx[o + 3];
-    const { large, hits, start, ids, coords, gx } = this;
+    const { large, hits, start, end, ids, coords, gx } = this;
     let n = 0;
-    for (let k = 0; k < large.length; k++) {
-      const q = 4 * large[k];
-      if (bx[q] < x2 && bx[q + 2] > x1 && bx[q + 1] < y2 && bx[q + 3] > y1) hits[n++] = large[k];
+    let nl = this.nLarge;
+    for (let k = 0; k < nl; ) {
+      const id = large[k];
+      if (dead[id]) {
+        large[k] = large[--nl];
+        continue;
+      }
+      const q = 4 * id;
+      if (bx[q] < x2 && bx[q + 2] > x1 && bx[q + 1] < y2 && bx[q + 3] > y1) hits[n++] = id;
+      k++;
     }
+    this.nLarge = nl;
     const lx = x1 - this.maxW, ly = y1 - this.maxH;
     const c0 = this.cx(lx - Math.abs(lx) * 1e-6), c1 = this.cx(x2 + Math.abs(x2) * 1e-6);
     const r0 = this.cy(ly - Math.abs(ly) * 1e-6), r1 = this.cy(y2 + Math.abs(y2) * 1e-6);
     for (let r = r0; r <= r1; r++) {
-      const e1 = start[r * gx + c1 + 1];
-      for (let e = start[r * gx + c0]; e < e1; e++) {
-        const q = 4 * e;
-        if (coords[q] < x2 && coords[q + 2] > x1 && coords[q + 1] < y2 && coords[q + 3] > y1) hits[n++] = ids[e];
+      for (let cell = r * gx + c0, last = r * gx + c1; cell <= last; cell++) {
+        let e1 = end[cell];
+        for (let e = start[cell]; e < e1; ) {
+          const id = ids[e];
+          const q = 4 * e;
+          if (dead[id]) {
+            // Swap the last live entry of the cell into this slot.
+            const z = 4 * --e1;
+            ids[e] = ids[e1];
+            coords[q] = coords[z];
+            coords[q + 1] = coords[z + 1];
+            coords[q + 2] = coords[z + 2];
+            coords[q + 3] = coords[z + 3];
+            continue;
+          }
+          if (coords[q] < x2 && coords[q + 2] > x1 && coords[q + 1] < y2 && coords[q + 3] > y1) hits[n++] = id;
+          e++;
+        }
+        end[cell] = e1;
       }
     }
     return n;

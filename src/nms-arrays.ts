@@ -210,10 +210,10 @@ function greedy(
     keep[kept++] = cur;
     if (kept === limit || !active(boxes, cur)) continue;
     const curClass = classIds ? classIds[cur] : 0;
-    const nh = grid.overlapping(cur);
+    const nh = grid.overlapping(cur, done); // boxes not done yet, i.e. ranked after cur and not suppressed
     for (let t = 0; t < nh; t++) {
       const j = hits[t];
-      if (done[j] || (classIds && classIds[j] !== curClass)) continue;
+      if (classIds && classIds[j] !== curClass) continue;
       if (iouFloat32(boxes, cur, boxes, j) > thr) done[j] = 1;
     }
   }
@@ -242,6 +242,7 @@ function soft(
   const linear = opts.method === 'soft-linear';
   const cur = new Float32Array(scores.length); // current (decayed) scores
   const heap = new ScoreHeap(cur, candidates.length);
+  const gone = new Uint8Array(scores.length); // picked or dropped
   for (const i of candidates) {
     cur[i] = scores[i];
     heap.push(i);
@@ -254,14 +255,15 @@ function soft(
   const hits = grid.hits;
   while (kept < limit && heap.size > 0) {
     const pick = heap.pop();
+    gone[pick] = 1;
     keep[kept] = pick;
     keptScores[kept++] = cur[pick];
     if (kept === limit || !active(boxes, pick)) continue;
     const pickClass = classIds ? classIds[pick] : 0;
-    const nh = grid.overlapping(pick);
+    const nh = grid.overlapping(pick, gone);
     for (let t = 0; t < nh; t++) {
       const j = hits[t];
-      if (!heap.has(j) || (classIds && classIds[j] !== pickClass)) continue;
+      if (classIds && classIds[j] !== pickClass) continue;
       const iou = iouFloat32(boxes, pick, boxes, j);
       let w: number;
       if (linear) {
@@ -275,6 +277,7 @@ function soft(
       if (d === cur[j]) continue;
       if (d <= scoreThreshold) {
         heap.remove(j);
+        gone[j] = 1;
       } else {
         cur[j] = d;
         heap.decreased(j);
