@@ -2,7 +2,7 @@
  * Non-maximum suppression on plain typed arrays: the fast path behind {@link nms} and
  * {@link postprocess}, usable directly on data already on the CPU.
  *
- * Semantics (shared with the tensor API, and with torchvision's and TF.js's kernels):
+ * Semantics (shared with the tensor API and torchvision's kernel; TF.js's kernels differ only at IoU = threshold):
  * - boxes are corners `(x1, y1, x2, y2)`; IoU is {@link iouFloat32} (float32 arithmetic, rounded at
  *   every step), so an IoU of exactly 1/3 is 0.33333334;
  * - candidates are the boxes whose score is strictly above `scoreThreshold`;

@@ -1,5 +1,5 @@
 /**
- * Non-maximum suppression on tensors: greedy (torchvision / TF.js semantics) and soft-NMS, optionally
+ * Non-maximum suppression on tensors: greedy (torchvision's semantics) and soft-NMS, optionally
  * class-aware. The work runs on the CPU on the typed-array fast path ({@link nmsArrays}) after one
  * read of the inputs; see there for the exact rules.
  *
