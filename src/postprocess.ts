@@ -156,7 +156,13 @@ function detect(fn: string, boxes: Float32Array, scores: Float32Array, B: number
         }
       }
     }
-    for (let i = 0; i < n; i++) candCoords.set(boxes.subarray(4 * (b * K + candBox[i]), 4 * (b * K + candBox[i]) + 4), 4 * i);
+    for (let i = 0; i < n; i++) {
+      const src = 4 * (b * K + candBox[i]);
+      candCoords[4 * i] = boxes[src];
+      candCoords[4 * i + 1] = boxes[src + 1];
+      candCoords[4 * i + 2] = boxes[src + 2];
+      candCoords[4 * i + 3] = boxes[src + 3];
+    }
     const kept = runNms(
       candCoords.subarray(0, 4 * n),
       candScore.subarray(0, n),
