@@ -14,3 +14,15 @@ export type { Anchor, AnchorUnits } from './anchors.js';
 export { VOC_ANCHORS, VOC_ANCHORS_RELATIVE, COCO_ANCHORS, TINY_VOC_ANCHORS, gridAnchors, convertAnchors } from './anchors.js';
 export type { BoxFormat, BoxIoUArrayOptions } from './boxes.js';
 export { xyxyToCxcywh, cxcywhToXyxy, boxIoU, boxIoUArrays, iouFloat32 } from './boxes.js';
+
+// --- geometry: NMS, k-means anchors, post-processing, letterbox ---
+export type { NmsOptions } from './nms.js';
+export { nms, nmsWithScores } from './nms.js';
+export type { NmsMethod, NmsBaseOptions, NmsArrayOptions } from './nms-arrays.js';
+export { nmsArrays, nmsArraysWithScores } from './nms-arrays.js';
+export type { KmeansAnchorsOptions, KmeansAnchorsResult } from './kmeans.js';
+export { kmeansAnchors } from './kmeans.js';
+export type { DecodedHead, Detection, PostprocessOptions } from './postprocess.js';
+export { postprocess, postprocessAsync } from './postprocess.js';
+export type { LetterboxParams, LetterboxRounding, UndoLetterboxOptions, CornerBox } from './letterbox.js';
+export { letterboxParams, undoLetterbox, undoLetterboxDetections } from './letterbox.js';
