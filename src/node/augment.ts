@@ -157,7 +157,7 @@ export function placementParams(
 }
 
 /** No augmentation: the whole image letterboxed (centred, aspect kept) — the evaluation transform. */
-export function letterboxParams(srcWidth: number, srcHeight: number, canvasWidth: number, canvasHeight = canvasWidth): AugmentParams {
+export function letterboxPlacement(srcWidth: number, srcHeight: number, canvasWidth: number, canvasHeight = canvasWidth): AugmentParams {
   const s = Math.min(canvasWidth / srcWidth, canvasHeight / srcHeight);
   const pw = srcWidth * s;
   const ph = srcHeight * s;

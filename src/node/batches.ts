@@ -20,7 +20,7 @@ import { assertNumber } from '../validate.js';
 import {
   type AugmentOptions,
   type AugmentParams,
-  letterboxParams,
+  letterboxPlacement,
   renderAugmented,
   resolveAugmentOptions,
   sampleAugmentation,
@@ -300,7 +300,7 @@ export class BatchLoader {
       const { width, height } = sample.image;
       const params = this.augment
         ? sampleAugmentation(this.rng, width, height, S, S, this.augment)
-        : letterboxParams(width, height, S, S);
+        : letterboxPlacement(width, height, S, S);
       fill(batch, b, index, sample, params, this.augment?.fill ?? 0.5, this.augment?.minBoxPixels ?? 1, this.dropDifficult, this.stats);
     });
     this.batchIndex++;
@@ -356,7 +356,7 @@ export async function* evalBatches(
     const batch = emptyBatch(ok.length, size, 0, batchIndex++);
     ok.forEach(({ s, index }, b) => {
       const sample = s as DetectionSample;
-      fill(batch, b, index, sample, letterboxParams(sample.image.width, sample.image.height, size, size), fillValue, 0, dropDifficult, stats);
+      fill(batch, b, index, sample, letterboxPlacement(sample.image.width, sample.image.height, size, size), fillValue, 0, dropDifficult, stats);
     });
     yield batch;
   }

@@ -60,7 +60,7 @@ export {
   DEFAULT_AUGMENT,
   augmentSample,
   distortHSV,
-  letterboxParams,
+  letterboxPlacement,
   placementParams,
   renderAugmented,
   resolveAugmentOptions,

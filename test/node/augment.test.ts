@@ -6,7 +6,7 @@ import {
   DEFAULT_AUGMENT,
   augmentSample,
   distortHSV,
-  letterboxParams,
+  letterboxPlacement,
   placementParams,
   renderAugmented,
   resolveAugmentOptions,
@@ -72,7 +72,7 @@ describe('geometry by hand', () => {
   });
 
   it('letterbox: 200×100 into 64×64 → scale 0.32, rows 0…15 and 48…63 fill, box (50,25,150,75) → (16,24,48,40)', () => {
-    const p = letterboxParams(200, 100, 64);
+    const p = letterboxPlacement(200, 100, 64);
     expect(p.ax).toBeCloseTo(0.32, 12);
     expect(p.ay).toBeCloseTo(0.32, 12);
     expect([p.bx, p.by]).toEqual([0, 16]);
@@ -211,6 +211,6 @@ describe('sampleAugmentation', () => {
     expect(thrown(() => resolveAugmentOptions({ saturation: 0.5 }))).toBeInstanceOf(ValueError);
     expect(thrown(() => resolveAugmentOptions({ placement: 'tile' as 'random' }))).toBeInstanceOf(ValueError);
     expect(thrown(() => resolveAugmentOptions({ placeScale: [0.5, 0.4] }))).toBeInstanceOf(ValueError);
-    expect(thrown(() => renderAugmented(rectImage(10, 10, [0, 0, 1, 1]), letterboxParams(10, 10, 8), new Float32Array(10)))).toBeInstanceOf(ValueError);
+    expect(thrown(() => renderAugmented(rectImage(10, 10, [0, 0, 1, 1]), letterboxPlacement(10, 10, 8), new Float32Array(10)))).toBeInstanceOf(ValueError);
   });
 });
