@@ -11,3 +11,9 @@
 export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError } from './errors.js';
 export type { BoxFormat, BoxIoUArrayOptions } from './boxes.js';
 export { xyxyToCxcywh, cxcywhToXyxy, boxIoU, boxIoUArrays, iouFloat32 } from './boxes.js';
+
+// --- loss area: head layout, decoding, targets, loss, presets ---
+export type { Layout, HeadSpec, HeadDims, HeadGrid } from './head.js';
+export { headDims, toNHWC, headRows, rowIndex, headGrid, gridPriors } from './head.js';
+export type { DecodedBoxes } from './decode.js';
+export { decodeBoxes, MAX_LOG_SCALE } from './decode.js';
