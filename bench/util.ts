@@ -3,7 +3,9 @@
  * Every benchmark prints one JSON line per measurement: {"name","backend","medianMs",...}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core/dist/register_all_gradients cannot load under tsx (ESM directory import 'dist/gradients');
+// the CJS bundle of tfjs-layers registers the same gradients.
+import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 

@@ -17,3 +17,10 @@ export type { Layout, HeadSpec, HeadDims, HeadGrid } from './head.js';
 export { headDims, toNHWC, headRows, rowIndex, headGrid, gridPriors } from './head.js';
 export type { DecodedBoxes } from './decode.js';
 export { decodeBoxes, MAX_LOG_SCALE } from './decode.js';
+export type { YOLOv2LossConfig, ResolvedLossConfig, LossPreset } from './presets.js';
+export { LOSS_PRESETS, LOSS_DEFAULTS, resolveLossConfig } from './presets.js';
+export type { Annotation, TargetStats, YOLOv2Targets } from './targets.js';
+export { packTargets, buildTargets } from './targets.js';
+export type { YOLOv2LossTerms, LossState } from './loss.js';
+export { YOLOv2Loss } from './loss.js';
+// --- end loss area ---
