@@ -65,8 +65,25 @@ export function decodeRows(rows: tf.Tensor2D, dims: HeadDims, spec: HeadSpec): D
   const hh = tf.mul(tf.exp(tf.clipByValue(th, -Number.MAX_VALUE, MAX_LOG_SCALE)), tile(grid.priorH, 0.5 / H));
   const corners = tf.concat([tf.sub(bx, hw), tf.sub(by, hh), tf.add(bx, hw), tf.add(by, hh)], 0);
   const boxes = tf.reshape(tf.transpose(corners), [B, perImage, 4]) as tf.Tensor3D;
-  const objectness = tf.reshape(tf.sigmoid(to), [B, perImage]) as tf.Tensor2D;
-  const classProbs = tf.reshape(tf.softmax(tf.transpose(logits)), [B, perImage, C]) as tf.Tensor3D;
-  const scores = tf.mul(classProbs, tf.reshape(objectness, [B, perImage, 1])) as tf.Tensor3D;
+  const obj = tf.sigmoid(to);
+  const objectness = tf.reshape(obj, [B, perImage]) as tf.Tensor2D;
+  let probs: tf.Tensor;
+  let scoresNC: tf.Tensor;
+  if (tf.getBackend() === 'cpu') {
+    // The cpu backend's softmax and broadcasting are ~5× slower than C same-shape ops on [1, N] rows.
+    const rowsC = tf.split(logits, C, 0);
+    const m = rowsC.reduce((a, b) => tf.maximum(a, b));
+    const e = rowsC.map((l) => tf.exp(tf.sub(l, m)));
+    const inv = tf.div(1, tf.addN(e));
+    const p = e.map((v) => tf.mul(v, inv));
+    // [1, N] rows stacked on a new last axis → [N, 1, C]; cheaper than a transpose on cpu.
+    probs = tf.stack(p, 2);
+    scoresNC = tf.stack(p.map((v) => tf.mul(v, obj)), 2);
+  } else {
+    probs = tf.softmax(tf.transpose(logits));
+    scoresNC = tf.mul(probs, tf.reshape(obj, [N, 1]));
+  }
+  const classProbs = tf.reshape(probs, [B, perImage, C]) as tf.Tensor3D;
+  const scores = tf.reshape(scoresNC, [B, perImage, C]) as tf.Tensor3D;
   return { boxes, objectness, classProbs, scores };
 }
