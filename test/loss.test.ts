@@ -272,3 +272,76 @@ describe('YOLOv2Loss in training', () => {
     tf.dispose([output, targets]);
   });
 });
+
+/**
+ * A plain reference of math.md §6 given grid-shaped targets: one loop over the rows, float64.
+ */
+function referenceLoss(
+  raw: Float32Array, t: Record<'coords' | 'coordWeights' | 'objTarget' | 'objMask' | 'noobjMask' | 'priorMask' | 'classIds', ArrayLike<number>>,
+  cfg: Required<Pick<YOLOv2LossConfig, 'whSpace' | 'classLoss' | 'halfSquaredError' | 'reduction' | 'coordScale' | 'objScale' | 'noobjScale' | 'classScale'>>,
+  B: number, D: number, warmScale: number,
+): Record<'coord' | 'obj' | 'noobj' | 'cls', number> {
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+  const wh = (x: number): number => (cfg.whSpace === 'log' ? x : Math.exp(Math.min(x, 20)));
+  let coord = 0, obj = 0, noobj = 0, cls = 0, prior = 0;
+  for (let n = 0; n < raw.length / D; n++) {
+    const r = raw.subarray(n * D, (n + 1) * D);
+    if (t.objMask[n]) {
+      const pred = [sig(r[0]), sig(r[1]), wh(r[2]), wh(r[3])];
+      for (let k = 0; k < 4; k++) coord += t.coordWeights[n * 4 + k] * (pred[k] - t.coords[n * 4 + k]) ** 2;
+      obj += (sig(r[4]) - t.objTarget[n]) ** 2;
+      const logits = Array.from(r.subarray(5));
+      const m = Math.max(...logits);
+      const z = logits.reduce((s, v) => s + Math.exp(v - m), 0);
+      const p = logits.map((v) => Math.exp(v - m) / z);
+      const k = t.classIds[n];
+      cls += cfg.classLoss === 'softmax-ce' ? -(logits[k] - m - Math.log(z)) : p.reduce((s, v, c) => s + (v - (c === k ? 1 : 0)) ** 2, 0);
+    }
+    noobj += t.noobjMask[n] * sig(r[4]) ** 2;
+    const whPrior = cfg.whSpace === 'log' ? r[2] ** 2 + r[3] ** 2 : (wh(r[2]) - 1) ** 2 + (wh(r[3]) - 1) ** 2;
+    prior += t.priorMask[n] * warmScale * ((sig(r[0]) - 0.5) ** 2 + (sig(r[1]) - 0.5) ** 2 + whPrior);
+  }
+  const half = cfg.halfSquaredError ? 0.5 : 1;
+  const per = cfg.reduction === 'batch-mean' ? 1 / B : 1;
+  return {
+    coord: (cfg.coordScale * coord + prior) * half * per,
+    obj: cfg.objScale * obj * half * per,
+    noobj: cfg.noobjScale * noobj * half * per,
+    cls: cfg.classScale * cls * per,
+  };
+}
+
+describe('YOLOv2Loss against a plain reference on random inputs', () => {
+  const configs: Array<Partial<YOLOv2LossConfig>> = [
+    {},
+    { ...LOSS_PRESETS.recordsNew },
+    { ...LOSS_PRESETS.recordsRewrite, classLoss: 'softmax-mse', coordScale: 2, classScale: 0.5 },
+    { whSpace: 'exp', priorWarmup: { images: 1, scale: 0.3 }, reduction: 'sum', objTarget: 'one' },
+    { ...LOSS_PRESETS.recordsV1, anchorUnits: 'relative', anchors: [[0.2, 0.3], [0.5, 0.4]] },
+  ];
+  configs.forEach((extra, c) => {
+    it(`config ${c}: compute = computeWithTargets(buildTargets) = the reference`, () => {
+      const r = rng(100 + c);
+      const [B, G, An, Cn] = [3, 3, 2, 3];
+      const D = 5 + Cn;
+      const cfg = { anchors: [[1, 1.5], [2.5, 2]] as YOLOv2LossConfig['anchors'], numClasses: Cn, ...extra };
+      const raw = randn(r, B * G * G * An * D, 0, 1.5);
+      const output = tf.tensor4d(raw, [B, G, G, An * D]);
+      const ann = Array.from({ length: B }, (_, b) =>
+        Array.from({ length: b }, () => ({ classId: Math.floor(r() * Cn), box: [0.1 + 0.8 * r(), 0.1 + 0.8 * r(), 0.05 + 0.5 * r(), 0.05 + 0.5 * r()] as const })),
+      );
+      const gt = packTargets(ann);
+      const loss = new YOLOv2Loss(cfg);
+      const t = buildTargets(output, gt, cfg);
+      const a = values(loss.compute(output, gt, { seenImages: 0 }) as never);
+      const b = values(loss.computeWithTargets(output, t, { seenImages: 0 }) as never);
+      const dense = Object.fromEntries(Object.entries(t).filter(([k]) => k !== 'stats').map(([k, v]) => [k, (v as tf.Tensor).dataSync()]));
+      const ref = referenceLoss(raw, dense as never, loss.config, B, D, loss.config.priorWarmup?.scale ?? 0);
+      for (const k of ['coord', 'obj', 'noobj', 'cls'] as const) {
+        expect(a[k], k).toBeCloseTo(b[k], 6);
+        expect(Math.abs(a[k] - ref[k]), `${k}: ${a[k]} vs ${ref[k]}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(ref[k])));
+      }
+      tf.dispose([output, gt, t as never]);
+    });
+  });
+});
