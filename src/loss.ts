@@ -88,9 +88,10 @@ export class YOLOv2Loss {
   compute(output: tf.Tensor4D, targets: tf.Tensor3D, state?: LossState): YOLOv2LossTerms {
     const dims = headDims('YOLOv2Loss.compute', output, this.config);
     const gt = readTargets('YOLOv2Loss.compute', targets, dims);
-    const s = assign('YOLOv2Loss.compute', readNHWC(output, this.config.layout), dims, gt, this.config);
+    const raw = readNHWC(output, this.config.layout);
+    const s = assign('YOLOv2Loss.compute', raw, dims, gt, this.config);
     this.lastStats = { ...s.stats };
-    return this.terms(output, s, state);
+    return this.terms(output, raw, s, state);
   }
 
   /**
@@ -99,10 +100,11 @@ export class YOLOv2Loss {
    */
   computeWithTargets(output: tf.Tensor4D, targets: YOLOv2Targets, state?: LossState): YOLOv2LossTerms {
     const dims = headDims('YOLOv2Loss.computeWithTargets', output, this.config);
-    return this.terms(output, tensorsToAssignment('YOLOv2Loss.computeWithTargets', targets, dims), state);
+    const s = tensorsToAssignment('YOLOv2Loss.computeWithTargets', targets, dims);
+    return this.terms(output, readNHWC(output, this.config.layout), s, state);
   }
 
-  private terms(output: tf.Tensor4D, s: Assignment, state?: LossState): YOLOv2LossTerms {
+  private terms(output: tf.Tensor4D, raw: Float32Array, s: Assignment, state?: LossState): YOLOv2LossTerms {
     const cfg = this.config;
     const warm = cfg.priorWarmup;
     if (state !== undefined && state.seenImages !== undefined && !(Number.isFinite(state.seenImages) && state.seenImages >= 0)) {
@@ -112,7 +114,7 @@ export class YOLOv2Loss {
     const result = tf.tidy(() => {
       const half = cfg.halfSquaredError ? 0.5 : 1;
       const per = cfg.reduction === 'batch-mean' ? 1 / s.dims.batch : 1;
-      const sums = lossSums(headRows(output, s.dims, cfg.layout), s, cfg, warmScale);
+      const sums = lossSums(headRows(output, s.dims, cfg.layout), raw, s, cfg, warmScale);
       const coord = tf.mul(tf.add(tf.mul(sums.coord, cfg.coordScale), sums.prior), half * per);
       const obj = tf.mul(sums.obj, cfg.objScale * half * per);
       const noobj = tf.mul(sums.noobj, cfg.noobjScale * half * per);
@@ -125,19 +127,21 @@ export class YOLOv2Loss {
 }
 
 /**
- * `x[idx[k, 0], idx[k, 1]]` for every k, `[K]`, whose gradient is one `scatterND` back into `x`'s shape
- * (duplicate indices add up, as gradients must). `tf.gather`'s own gradient (UnsortedSegmentSum) is very
- * slow on cpu and missing on wasm; dense slices and transposes of `[N, 5+C]` are slow on cpu.
+ * `x.flat[at[k]]` for every k, `[K]`, whose gradient is one `scatterND` back into `x`'s shape (duplicate
+ * indices add up, as gradients must). `tf.gather`'s own gradient (UnsortedSegmentSum) is very slow on cpu
+ * and missing on wasm; dense slices and transposes of `[N, 5+C]` are slow on cpu.
  */
-function gatherElements(x: tf.Tensor2D, at: Int32Array): tf.Tensor1D {
-  const idx = tf.tensor2d(at, [at.length / 2, 2], 'int32');
+function gatherFlat(x: tf.Tensor2D, at: Int32Array): tf.Tensor1D {
+  // [K, 1] indices into the flat tensor: gatherND is ~10× faster than gather on wasm.
+  const idx = tf.tensor2d(at, [at.length, 1], 'int32');
   const shape = x.shape;
+  const size = x.size;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xx, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([idx]);
     return {
-      value: tf.gatherND(xx, idx),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(saved[0], dy, shape)],
+      value: tf.gatherND(tf.reshape(xx, [size]), idx),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.reshape(tf.scatterND(saved[0], dy, [size]), shape)],
     };
   });
   return f(x) as tf.Tensor1D;
@@ -156,7 +160,7 @@ interface Sums {
  * `[N, 5+C]`: the `to` column of every row (plus `tx, ty, tw, th` while the prior warm-up is on), then all
  * `5+C` columns of the `M` responsible rows as a `[5+C, M]` block.
  */
-function lossSums(rows: tf.Tensor2D, s: Assignment, cfg: ResolvedLossConfig, warmScale: number): Sums {
+function lossSums(rows: tf.Tensor2D, raw: Float32Array, s: Assignment, cfg: ResolvedLossConfig, warmScale: number): Sums {
   const { rows: N, depth: D, numClasses: C } = s.dims;
   const M = s.index.length;
   const zero = (): tf.Scalar => tf.scalar(0);
@@ -165,22 +169,12 @@ function lossSums(rows: tf.Tensor2D, s: Assignment, cfg: ResolvedLossConfig, war
   const denseCols = anyPrior ? [0, 1, 2, 3, 4] : anyNoobj ? [4] : [];
   const K = denseCols.length * N + D * M;
   if (K === 0) return { coord: zero(), prior: zero(), obj: zero(), noobj: zero(), cls: zero() };
-  const at = new Int32Array(2 * K);
+  const at = new Int32Array(K);
   let p = 0;
-  for (const k of denseCols) {
-    for (let n = 0; n < N; n++, p += 2) {
-      at[p] = n;
-      at[p + 1] = k;
-    }
-  }
-  for (let d = 0; d < D; d++) {
-    for (let m = 0; m < M; m++, p += 2) {
-      at[p] = s.index[m];
-      at[p + 1] = d;
-    }
-  }
-  const picked = gatherElements(rows, at);
-  const dense = denseCols.length > 0 ? tf.reshape(tf.slice(picked, 0, denseCols.length * N), [denseCols.length, N]) : null;
+  for (const k of denseCols) for (let n = 0; n < N; n++) at[p++] = n * D + k;
+  for (let d = 0; d < D; d++) for (let m = 0; m < M; m++) at[p++] = s.index[m] * D + d;
+  const [densePart, blockPart] = tf.split(gatherFlat(rows, at), [K - D * M, D * M]);
+  const dense = denseCols.length > 0 ? tf.reshape(densePart, [denseCols.length, N]) : null;
 
   let noobj: tf.Scalar = zero();
   let prior: tf.Scalar = zero();
@@ -197,7 +191,7 @@ function lossSums(rows: tf.Tensor2D, s: Assignment, cfg: ResolvedLossConfig, war
   }
   if (M === 0) return { coord: zero(), prior, obj: zero(), noobj, cls: zero() };
 
-  const block = tf.reshape(tf.slice(picked, denseCols.length * N, D * M), [D, M]);
+  const block = tf.reshape(blockPart, [D, M]);
   const [txy, twh, to, logits] = tf.split(block, [2, 2, 1, C], 0);
   const whPred = cfg.whSpace === 'log' ? twh : clampedExp(twh);
   const pred = tf.concat([tf.sigmoid(txy), whPred], 0);
@@ -212,10 +206,21 @@ function lossSums(rows: tf.Tensor2D, s: Assignment, cfg: ResolvedLossConfig, war
     const oneHot = new Float32Array(C * M);
     for (let m = 0; m < M; m++) oneHot[s.cls[m] * M + m] = 1;
     const hot = tf.tensor2d(oneHot, [C, M]);
-    const lse = tf.logSumExp(logits, 0, true);
+    // Log-sum-exp shifted by each row's largest logit, read from the data: a constant shift leaves the
+    // gradient (softmax − one-hot) unchanged and avoids max's gradient.
+    const shift = new Float32Array(M);
+    for (let m = 0; m < M; m++) {
+      const o = s.index[m] * D + 5;
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) if (raw[o + c] > mx) mx = raw[o + c];
+      shift[m] = mx;
+    }
+    const shifted = tf.sub(logits, tf.tensor2d(shift, [1, M]));
+    const e = tf.exp(shifted);
+    const sumE = tf.sum(e, 0, true);
     cls = (cfg.classLoss === 'softmax-ce'
-      ? tf.sub(tf.sum(lse), tf.sum(tf.mul(logits, hot)))
-      : tf.sum(tf.square(tf.sub(tf.exp(tf.sub(logits, lse)), hot)))) as tf.Scalar;
+      ? tf.sub(tf.sum(tf.log(sumE)), tf.sum(tf.mul(shifted, hot)))
+      : tf.sum(tf.square(tf.sub(tf.div(e, sumE), hot)))) as tf.Scalar;
   }
   return { coord, prior, obj, noobj, cls };
 }
