@@ -368,7 +368,7 @@ function parseImages(fn: string, gt: GroundTruth, B: number, C: number, W: numbe
     for (let r = 0; r < perImage; r++) {
       const o = (b * perImage + r) * 5;
       const cls = data[o];
-      if (cls < 0) continue; // padding, wherever it stands
+      if (cls < 0 && cls > -Infinity) continue; // padding, wherever it stands
       const [cx, cy, w, h] = [data[o + 1], data[o + 2], data[o + 3], data[o + 4]];
       if (!Number.isFinite(cls)) {
         throw new TargetError(`${fn}: image ${b}, row ${r}: classId must be finite, got ${describe(cls)}`, b, r);

@@ -60,7 +60,12 @@ describe('YOLOv2Loss on the hand-computed fixtures', () => {
     const a = values(new YOLOv2Loss(base).compute(output, targets) as never);
     const b = values(new YOLOv2Loss({ ...base, layout: 'NCHW' }).compute(nchw, targets) as never);
     for (const k of Object.keys(a)) expect(b[k]).toBeCloseTo(a[k], 5);
-    tf.dispose([output, targets, nchw]);
+    const ga = tf.grad((x: tf.Tensor) => new YOLOv2Loss(base).compute(x as tf.Tensor4D, targets).total)(output);
+    const gb = tf.grad((x: tf.Tensor) => new YOLOv2Loss({ ...base, layout: 'NCHW' }).compute(x as tf.Tensor4D, targets).total)(nchw);
+    const gbT = tf.transpose(gb, [0, 2, 3, 1]);
+    const [da, db] = [ga.dataSync(), gbT.dataSync()];
+    da.forEach((v, k) => expect(db[k], `gradient entry ${k}`).toBeCloseTo(v, 5));
+    tf.dispose([output, targets, nchw, ga, gb, gbT]);
     tf.disposeVariables();
   });
 });
@@ -206,6 +211,7 @@ describe('YOLOv2Loss edge cases', () => {
       [[0, 0.5, 0.5, 0.1, -1], /w and h must be > 0/],
       [[2, 0.5, 0.5, 0.1, 0.1], /< C = 2/],
       [[0.5, 0.5, 0.5, 0.1, 0.1], /integer/],
+      [[-Infinity, 0.5, 0.5, 0.1, 0.1], /classId must be finite/],
     ];
     for (const [row, msg] of cases) {
       const targets = tf.tensor3d([[[-1, 0, 0, 0, 0], [-1, 0, 0, 0, 0]], [[0, 0.5, 0.5, 0.2, 0.2], row]]);
