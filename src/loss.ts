@@ -15,15 +15,8 @@ import { MAX_LOG_SCALE } from './decode.js';
 import { ValueError, describe } from './errors.js';
 import { headDims, headRows } from './head.js';
 import { type ResolvedLossConfig, type YOLOv2LossConfig, resolveLossConfig } from './presets.js';
-import {
-  type Assignment,
-  type TargetStats,
-  type YOLOv2Targets,
-  assign,
-  readNHWC,
-  readTargets,
-  tensorsToAssignment,
-} from './targets.js';
+import { type Assignment, type TargetStats, assign, readNHWC, readTargets } from './assign.js';
+import { type YOLOv2Targets, tensorsToAssignment } from './targets.js';
 
 export type { YOLOv2LossConfig } from './presets.js';
 
