@@ -161,7 +161,12 @@ function lossSums(rows: tf.Tensor2D, raw: Float32Array, s: Assignment, cfg: Reso
   const anyPrior = warmScale > 0 && s.prior.some((v) => v !== 0);
   const denseCols = anyPrior ? [0, 1, 2, 3, 4] : anyNoobj ? [4] : [];
   const K = denseCols.length * N + D * M;
-  if (K === 0) return { coord: zero(), prior: zero(), obj: zero(), noobj: zero(), cls: zero() };
+  if (K === 0) {
+    // Nothing to learn (e.g. every image skipped): still a function of the output, with a zero gradient,
+    // so tf.grad and optimizer.minimize do not throw for want of a connection.
+    const none = tf.mul(tf.sum(gatherFlat(rows, Int32Array.of(0))), 0) as tf.Scalar;
+    return { coord: none, prior: zero(), obj: zero(), noobj: zero(), cls: zero() };
+  }
   const at = new Int32Array(K);
   let p = 0;
   for (const k of denseCols) for (let n = 0; n < N; n++) at[p++] = n * D + k;

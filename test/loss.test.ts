@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VOC_ANCHORS } from '../src/anchors.js';
 import { buildTargets, LOSS_PRESETS, packTargets, TargetError, ValueError, YOLOv2Loss } from '../src/index.js';
@@ -150,8 +151,13 @@ describe('YOLOv2Loss edge cases', () => {
     const targets = tf.tensor3d([[[-1, 0, 0, 0, 0]], [[-1, 0, 0, 0, 0]]]);
     const v = values(new YOLOv2Loss(base).compute(output, targets) as never);
     expect(v).toEqual({ total: 1, coord: 0, obj: 0, noobj: 1, cls: 0 });
-    const skip = values(new YOLOv2Loss({ ...base, emptyImages: 'skip' }).compute(output, targets) as never);
+    const skipLoss = new YOLOv2Loss({ ...base, emptyImages: 'skip' });
+    const skip = values(skipLoss.compute(output, targets) as never);
     expect(skip.total).toBe(0);
+    // …and still differentiable (a zero gradient), so a training step on such a batch does not throw
+    const g = tf.grad((x: tf.Tensor) => skipLoss.compute(x as tf.Tensor4D, targets).total)(output);
+    expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
+    g.dispose();
     tf.dispose([output, targets]);
   });
 
@@ -349,5 +355,67 @@ describe('YOLOv2Loss against a plain reference on random inputs', () => {
       }
       tf.dispose([output, gt, t as never]);
     });
+  });
+});
+
+describe('YOLOv2Loss properties (fast-check)', () => {
+  const obj = fc.record({
+    classId: fc.integer({ min: 0, max: 2 }),
+    box: fc.tuple(
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.double({ min: 0.01, max: 1, noNaN: true }),
+      fc.double({ min: 0.01, max: 1, noNaN: true }),
+    ),
+  });
+  const cfg = { anchors: [[1, 1.5], [2.5, 2]] as YOLOv2LossConfig['anchors'], numClasses: 3 };
+  const makeOutput = (): tf.Tensor4D => tf.tensor4d(randn(rng(21), 2 * 3 * 3 * 16, 0, 1.5), [2, 3, 3, 16]);
+
+  it('padding rows anywhere change nothing; terms are ≥ 0 and sum to total; counts add up', () => {
+    const output = makeOutput();
+    fc.assert(
+      fc.property(fc.array(obj, { maxLength: 4 }), fc.array(obj, { maxLength: 4 }), fc.nat(5), (a, b, pad) => {
+        const loss = new YOLOv2Loss(cfg);
+        const rows = (objs: typeof a): number[][] => objs.map((o) => [o.classId, ...o.box]);
+        const padRow = [-1, 0, 0, 0, 0];
+        const n = Math.max(a.length, b.length) + pad;
+        const packed = (objs: typeof a, front: boolean): number[][] => {
+          const padding = Array.from({ length: n - objs.length }, () => padRow);
+          return front ? [...padding, ...rows(objs)] : [...rows(objs), ...padding];
+        };
+        const t1 = tf.tensor3d([packed(a, false), packed(b, false)]);
+        const t2 = tf.tensor3d([packed(a, true), packed(b, true)]);
+        const v1 = values(loss.compute(output, t1) as never);
+        const s1 = loss.lastStats!;
+        const v2 = values(loss.compute(output, t2) as never);
+        tf.dispose([t1, t2]);
+        tf.disposeVariables();
+        for (const k of ['coord', 'obj', 'noobj', 'cls'] as const) {
+          expect(v1[k]).toBeGreaterThanOrEqual(0);
+          expect(v2[k]).toBeCloseTo(v1[k], 5);
+        }
+        expect(v1.total).toBeCloseTo(v1.coord + v1.obj + v1.noobj + v1.cls, 4);
+        expect(s1.objects).toBe(a.length + b.length);
+        expect(s1.assigned + s1.collisions).toBe(s1.objects);
+      }),
+      { numRuns: 25 },
+    );
+    output.dispose();
+  });
+
+  it('leaks nothing whatever the ground truth', () => {
+    const output = makeOutput();
+    fc.assert(
+      fc.property(fc.array(obj, { maxLength: 3 }), (a) => {
+        const n = Math.max(1, a.length);
+        const padding = Array.from({ length: n }, () => [-1, 0, 0, 0, 0]);
+        const t = tf.tensor3d([a.length ? a.map((o) => [o.classId, ...o.box]) : padding, padding]);
+        const loss = new YOLOv2Loss({ ...cfg, ...LOSS_PRESETS.recordsNew });
+        expectNoLeak(() => tf.dispose(tf.grad((x: tf.Tensor) => loss.compute(x as tf.Tensor4D, t).total)(output)));
+        t.dispose();
+      }),
+      { numRuns: 15 },
+    );
+    output.dispose();
   });
 });
