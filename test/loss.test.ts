@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { VOC_ANCHORS } from '../src/anchors.js';
 import { buildTargets, LOSS_PRESETS, packTargets, TargetError, ValueError, YOLOv2Loss } from '../src/index.js';
 import type { YOLOv2LossConfig } from '../src/presets.js';
-import { ANCHORS, C, CASES, F0, F2, type Fixture, fixtureOutput, H, W } from './fixtures/loss.js';
+import { ANCHORS, C, CASES, F0, F2, type Fixture, fixtureOutput, fixtureShape, H, W } from './fixtures/loss.js';
 import { expectNoLeak, randn, rng } from './helpers.js';
 
 const A = ANCHORS.length;
 const base = { anchors: ANCHORS as unknown as YOLOv2LossConfig['anchors'], numClasses: C };
 
 function tensors(f: Fixture): { output: tf.Tensor4D; targets: tf.Tensor3D } {
-  const output = tf.tensor4d(fixtureOutput(f), [f.raw.length, H, W, A * (5 + C)]);
+  const output = tf.tensor4d(fixtureOutput(f), fixtureShape(f));
   return { output, targets: tf.tensor3d(f.targets) };
 }
 
