@@ -378,7 +378,7 @@ describe('YOLOv2Loss properties (fast-check)', () => {
         const loss = new YOLOv2Loss(cfg);
         const rows = (objs: typeof a): number[][] => objs.map((o) => [o.classId, ...o.box]);
         const padRow = [-1, 0, 0, 0, 0];
-        const n = Math.max(a.length, b.length) + pad;
+        const n = Math.max(1, Math.max(a.length, b.length) + pad);
         const packed = (objs: typeof a, front: boolean): number[][] => {
           const padding = Array.from({ length: n - objs.length }, () => padRow);
           return front ? [...padding, ...rows(objs)] : [...rows(objs), ...padding];
