@@ -22,7 +22,7 @@ export default async function (): Promise<void> {
         const d = decodeBoxes(output, spec);
         d.scores.dataSync();
         tf.dispose([d.boxes, d.objectness, d.classProbs, d.scores]);
-      }, { iterations: 20, warmup: 3 });
+      }, { iterations: 30, warmup: 5 });
       report({ name: `decode ${G}x${G} ${layout}`, backend, ...r, B, A, C, leaked: tf.memory().numTensors - before });
     }
     tf.dispose([nhwc, nchw]);

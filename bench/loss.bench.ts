@@ -54,9 +54,9 @@ export default async function (): Promise<void> {
       const lossFn = (x: tf.Tensor): tf.Scalar => loss.compute(x as tf.Tensor4D, targets).total;
       const grad = tf.grad(lossFn);
       const before = tf.memory().numTensors;
-      const fwd = await measure(() => tf.dispose(tf.tidy(() => lossFn(output))), { iterations: 20, warmup: 3 });
+      const fwd = await measure(() => tf.dispose(tf.tidy(() => lossFn(output))), { iterations: 30, warmup: 5 });
       report({ name: `loss forward ${grid}x${grid}`, backend, ...fwd, B, A, C, objects: OBJECTS });
-      const both = await measure(() => tf.dispose(grad(output)), { iterations: 20, warmup: 3 });
+      const both = await measure(() => tf.dispose(grad(output)), { iterations: 30, warmup: 5 });
       report({ name: `loss forward+gradient ${grid}x${grid}`, backend, ...both, B, A, C, objects: OBJECTS, leaked: tf.memory().numTensors - before });
       tf.dispose([output, targets]);
     }

@@ -141,6 +141,7 @@ export function assign(fn: string, raw: Float32Array, dims: HeadDims, gt: Ground
       slots.set(base + r, { g: o, i, j, a, maxIoU: 0 });
     }
     // Best IoU of every predicted box of the image with any of its objects (ignore set and 'max-iou').
+    if (!cfg.noobjIgnore && cfg.objTarget !== 'max-iou') continue;
     const anyAbove = bestIoUs(raw, base, perImage, W, A, D, priors, objs, maxIoU, cfg.ignoreThresh);
     for (let r = 0; r < perImage; r++) if (responsible[r]) (slots.get(base + r) as Slot).maxIoU = maxIoU[r];
     // 'gte' (the records' rule) applies only when some box of the image is strictly above the threshold.
