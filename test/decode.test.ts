@@ -98,6 +98,49 @@ describe('decodeBoxes', () => {
     tf.dispose([out, d.boxes, d.objectness, d.classProbs, d.scores]);
   });
 
+  it('matches a plain reference on random input (both softmax paths are exercised by the backend matrix)', () => {
+    const r = rng(9);
+    const [B, Hh, Ww, anchors, C] = [2, 3, 4, [[1.5, 2], [0.5, 0.75], [3, 1]] as Array<[number, number]>, 4];
+    const A = anchors.length;
+    const D = 5 + C;
+    const raw = randn(r, B * Hh * Ww * A * D, 0, 3);
+    const out = tf.tensor4d(raw, [B, Hh, Ww, A * D]);
+    const d = decodeBoxes(out, { anchors, numClasses: C });
+    const [boxes, obj, probs, scores] = [d.boxes.dataSync(), d.objectness.dataSync(), d.classProbs.dataSync(), d.scores.dataSync()];
+    const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+    for (let b = 0; b < B; b++) for (let j = 0; j < Hh; j++) for (let i = 0; i < Ww; i++) for (let a = 0; a < A; a++) {
+      const row = ((j * Ww + i) * A + a);
+      const n = b * Hh * Ww * A + row;
+      const t = raw.subarray(n * D, (n + 1) * D);
+      const bx = (sig(t[0]) + i) / Ww;
+      const by = (sig(t[1]) + j) / Hh;
+      const bw = (anchors[a][0] * Math.exp(Math.min(t[2], 20))) / Ww;
+      const bh = (anchors[a][1] * Math.exp(Math.min(t[3], 20))) / Hh;
+      // float32: relative error ~1e-7 of box sizes up to e^9
+      [bx - bw / 2, by - bh / 2, bx + bw / 2, by + bh / 2].forEach((e, k) =>
+        expect(Math.abs(boxes[n * 4 + k] - e)).toBeLessThan(1e-6 * Math.max(1, Math.abs(e))));
+      expect(obj[n]).toBeCloseTo(sig(t[4]), 6);
+      const logits = Array.from(t.subarray(5));
+      const m = Math.max(...logits);
+      const z = logits.reduce((acc, v) => acc + Math.exp(v - m), 0);
+      const p = logits.map((v) => Math.exp(v - m) / z);
+      close(probs.subarray(n * C, n * C + C), p, 6);
+      close(scores.subarray(n * C, n * C + C), p.map((v) => v * sig(t[4])), 6);
+    }
+    tf.dispose([out, d.boxes, d.objectness, d.classProbs, d.scores]);
+  });
+
+  it('is differentiable (finite gradient of the scores, zero beyond the tw clamp)', () => {
+    const v = new Float32Array(1 * 2 * 2 * 7);
+    v[2] = 30; // row 0, tw = 30 > 20: clamped
+    const out = tf.tensor4d(v, [1, 2, 2, 7]);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(decodeBoxes(x as tf.Tensor4D, spec1).boxes))(out);
+    const gd = g.dataSync();
+    expect(Array.from(gd).every(Number.isFinite)).toBe(true);
+    expect(gd[2]).toBe(0); // ∂/∂tw beyond the clamp
+    tf.dispose([out, g]);
+  });
+
   it('leaks no tensors', () => {
     const out = oneCellOutput();
     expectNoLeak(() => tf.dispose(decodeBoxes(out, spec1) as unknown as tf.Tensor[]));
