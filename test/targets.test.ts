@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTargets, LOSS_PRESETS, packTargets, ShapeError, TargetError, ValueError } from '../src/index.js';
 import type { YOLOv2LossConfig } from '../src/presets.js';
 import { ANCHORS, C, F2, fixtureOutput, H, W } from './fixtures/loss.js';
-import { expectNoLeak } from './helpers.js';
+import { expectNoLeak, randn, rng } from './helpers.js';
 
 const base = { anchors: ANCHORS as unknown as YOLOv2LossConfig['anchors'], numClasses: C };
 const A = ANCHORS.length;
@@ -140,4 +140,58 @@ describe('buildTargets', () => {
     expectNoLeak(() => expect(() => buildTargets(output, badClass, base)).toThrow(TargetError));
     tf.dispose([output, targets, two, bad, badClass]);
   });
+});
+
+describe('buildTargets ignore set against a plain reference', () => {
+  for (const [rule, thresh] of [['gt', 0.3], ['gte', 0.3], ['gt', 0.45], ['gte', 0.45]] as const) {
+    it(`${rule} ${thresh}: noobjMask and max-iou targets on random input`, () => {
+      const r = rng(40);
+      const [B, G, Cn] = [3, 4, 2];
+      const anchors: Array<[number, number]> = [[0.8, 1.2], [2, 1.5], [3, 3.5]];
+      const A = anchors.length;
+      const D = 5 + Cn;
+      const raw = randn(r, B * G * G * A * D, 0, 1);
+      const output = tf.tensor4d(raw, [B, G, G, A * D]);
+      const ann = Array.from({ length: B }, (_, b) =>
+        Array.from({ length: b + 1 }, () => ({ classId: Math.floor(r() * Cn), box: [r(), r(), 0.1 + 0.5 * r(), 0.1 + 0.5 * r()] as const })),
+      );
+      const gt = packTargets(ann);
+      const t = buildTargets(output, gt, { anchors, numClasses: Cn, ignoreRule: rule, ignoreThresh: thresh, objTarget: 'max-iou' });
+      const [objMask, noobj, objT] = [t.objMask.dataSync(), t.noobjMask.dataSync(), t.objTarget.dataSync()];
+      const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+      const iou = (a: number[], b: number[]): number => {
+        const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+        const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+        const inter = iw * ih;
+        return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+      };
+      let ignoredCount = 0;
+      for (let b = 0; b < B; b++) {
+        const gts = ann[b].map(({ box: [cx, cy, w, h] }) => [(cx - w / 2) * G, (cy - h / 2) * G, (cx + w / 2) * G, (cy + h / 2) * G]);
+        const best: number[] = [];
+        for (let j = 0; j < G; j++) for (let i = 0; i < G; i++) for (let a = 0; a < A; a++) {
+          const n = ((b * G + j) * G + i) * A + a;
+          const x = raw.subarray(n * D, n * D + 4);
+          const [cx, cy] = [sig(x[0]) + i, sig(x[1]) + j];
+          const [w, h] = [anchors[a][0] * Math.exp(x[2]), anchors[a][1] * Math.exp(x[3])];
+          best.push(Math.max(...gts.map((g) => iou([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], g))));
+        }
+        const anyAbove = best.some((v) => v > thresh);
+        best.forEach((v, r0) => {
+          const n = b * G * G * A + r0;
+          if (objMask[n]) {
+            expect(noobj[n]).toBe(0);
+            expect(objT[n]).toBeCloseTo(v, 5);
+            return;
+          }
+          const ignored = rule === 'gt' ? v > thresh : anyAbove && v >= thresh;
+          if (ignored) ignoredCount++;
+          expect(noobj[n], `image ${b} row ${r0} best ${v}`).toBe(ignored ? 0 : 1);
+        });
+      }
+      expect(t.stats.ignored).toBe(ignoredCount);
+      expect(ignoredCount).toBeGreaterThan(0);
+      tf.dispose([output, gt, t as never]);
+    });
+  }
 });
