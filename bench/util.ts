@@ -8,6 +8,9 @@ import { createRequire } from 'node:module';
 // register_all_gradients fails under tsx (directory import); require() loads it, and the gradients
 // land in tfjs-core's global registry shared by both copies.
 createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+// tfjs-core/dist/register_all_gradients cannot load under tsx (ESM directory import 'dist/gradients');
+// the CJS bundle of tfjs-layers registers the same gradients.
+import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 

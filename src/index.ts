@@ -26,3 +26,15 @@ export type { DecodedHead, Detection, PostprocessOptions } from './postprocess.j
 export { postprocess, postprocessAsync } from './postprocess.js';
 export type { LetterboxParams, LetterboxRounding, UndoLetterboxOptions, CornerBox } from './letterbox.js';
 export { letterboxParams, undoLetterbox, undoLetterboxDetections } from './letterbox.js';
+// --- loss area: head layout, decoding, targets, loss, presets ---
+export type { Layout, HeadSpec, HeadDims, HeadGrid } from './head.js';
+export { headDims, toNHWC, headRows, rowIndex, headGrid, gridPriors } from './head.js';
+export type { DecodedBoxes } from './decode.js';
+export { decodeBoxes, MAX_LOG_SCALE } from './decode.js';
+export type { YOLOv2LossConfig, ResolvedLossConfig, LossPreset } from './presets.js';
+export { LOSS_PRESETS, LOSS_DEFAULTS, resolveLossConfig } from './presets.js';
+export type { Annotation, TargetStats, YOLOv2Targets } from './targets.js';
+export { packTargets, buildTargets } from './targets.js';
+export type { YOLOv2LossTerms, LossState } from './loss.js';
+export { YOLOv2Loss } from './loss.js';
+// --- end loss area ---
