@@ -15,3 +15,6 @@ export { Reorg, reorg, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } from './layers.js'
 // --- darknet weights ---
 export type { DarknetWeightsHeader } from './weights.js';
 export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './weights.js';
+// --- training kernels ---
+export type { TrainingKernelOptions } from './kernels.js';
+export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from './kernels.js';
