@@ -10,8 +10,8 @@
 export type { ModelOptions } from './options.js';
 export { tinyYOLOv2, TINY_YOLOV2_FILTERS } from './tiny.js';
 export { yolov2, DARKNET19_STAGES } from './darknet19.js';
-export type { ReorgLayerArgs } from './layers.js';
-export { Reorg, reorg, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } from './layers.js';
+export type { ReorgLayerArgs, DarknetBatchNormArgs } from './layers.js';
+export { Reorg, reorg, DarknetBatchNorm, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } from './layers.js';
 // --- darknet weights ---
 export type { DarknetWeightsHeader } from './weights.js';
 export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './weights.js';

@@ -15,6 +15,8 @@
  * - `Tile` (wasm): block copies with doubling `copyWithin`.
  * - `MaxPoolGrad` (wasm): a correct one; the stock wasm kernel (tfjs-backend-wasm 4.22) routes the
  *   gradient to wrong positions, so training on wasm without this is silently wrong.
+ * - `Identity` (wasm): zero-copy (shared, reference-counted buffer) instead of a copy; the engine clones
+ *   every tensor saved for a gradient, so this halves the activation memory of training.
  *
  * NCHW data, dilations ≠ 1 and other unsupported cases fall through to the stock kernels. Everything
  * here works on backend-internal memory and allocates no engine tensors, so it cannot leak tensors.
@@ -31,6 +33,7 @@ type KernelArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?
 type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 interface WasmBackendLike {
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -401,6 +404,21 @@ function maxPoolGradWasm(args: KernelArgs): TensorInfo {
   return dx;
 }
 
+/* ---------- Identity (wasm) ---------- */
+
+/**
+ * Zero-copy Identity: shares the input's buffer (reference-counted), as the cpu backend does. The stock
+ * wasm kernel copies, and the engine clones every tensor a gradient saves, so in training each saved
+ * activation existed twice on the 4 GB wasm heap.
+ */
+function identityWasm(args: KernelArgs): TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x } = args.inputs;
+  if (x.dtype === 'string') return stockKernel(tf.Identity, 'wasm')(args) as TensorInfo;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+}
+
 /* ---------- registration ---------- */
 
 const KERNELS: ReadonlyArray<{ kernelName: string; backendName: 'cpu' | 'wasm'; kernelFunc: KernelFunc }> = [
@@ -409,6 +427,7 @@ const KERNELS: ReadonlyArray<{ kernelName: string; backendName: 'cpu' | 'wasm'; 
   { kernelName: tf.Conv2DBackpropInput, backendName: 'wasm', kernelFunc: backpropInputWasm },
   { kernelName: tf.Tile, backendName: 'wasm', kernelFunc: tileWasm },
   { kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGradWasm },
+  { kernelName: tf.Identity, backendName: 'wasm', kernelFunc: identityWasm },
 ];
 
 function backendKnown(name: string): boolean {

@@ -150,15 +150,150 @@ export class Reorg extends tfl.layers.Layer {
 }
 tf.serialization.registerClass(Reorg);
 
+/**
+ * Training-mode batch norm over axes [0, 1, 2] of an NHWC tensor, optionally followed by a leaky ReLU
+ * (slope `leakyAlpha`, or none when null), with a hand-written gradient:
+ * `y = γ·x̂ + β`, `x̂ = (x − μ)/sqrt(σ² + ε)` (σ² the biased batch variance, as TF/Keras), `a = leaky(y)`;
+ * `dy = da·(a > 0 ? 1 : α)`, `dγ = Σ dy·x̂`, `dβ = Σ dy`, `dx = γ/sqrt(σ² + ε) · (dy − dβ/n − x̂·dγ/n)`.
+ * Only x, the output and per-channel vectors are kept for the backward pass (tfjs-layers'
+ * BatchNormalization + LeakyReLU keep several full-size intermediates per layer, each also getting a
+ * full-size gradient, which at 416×416, batch 8 overflows the 4 GB wasm heap).
+ * Also returns the batch mean and variance (for the moving averages; the caller disposes them).
+ * @internal
+ */
+export function batchNormTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  leakyAlpha: number | null = null,
+): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(input, [0, 1, 2]);
+    const normed = tf.batchNorm(input as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, epsilon);
+    const value = leakyAlpha === null ? normed : tf.leakyRelu(normed, leakyAlpha);
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    save([input, mean, invStd, g, value]);
+    stats = [tf.keep(mean) as tf.Tensor1D, tf.keep(variance) as tf.Tensor1D];
+    const gradFunc = (da: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, mu, inv, gm, out] = saved;
+      const n = xs.size / (xs.shape[3] as number);
+      // leaky: a > 0 ⟺ y > 0, and tf.step(a, α) is 1 where a > 0 and α elsewhere
+      const dy = leakyAlpha === null ? da : tf.mul(da, tf.step(out, leakyAlpha));
+      const xhat = tf.mul(tf.sub(xs, mu), inv);
+      const dbeta = tf.sum(dy, [0, 1, 2]);
+      const dgamma = tf.sum(tf.mul(dy, xhat), [0, 1, 2]);
+      const centred = tf.sub(tf.sub(dy, tf.div(dbeta, n)), tf.mul(xhat, tf.div(dgamma, n)));
+      return [tf.mul(centred, tf.mul(gm, inv)), dgamma, dbeta];
+    };
+    return { value, gradFunc };
+  });
+  const y = f(x, gamma, beta) as tf.Tensor4D;
+  const [mean, variance] = stats!;
+  return { y, mean, variance };
+}
+
+/** Configuration of {@link DarknetBatchNorm}. */
+export interface DarknetBatchNormArgs {
+  /** ε added to the variance (default {@link BN_EPSILON} = 1e-5). */
+  epsilon?: number;
+  /** Moving-average momentum (default {@link BN_MOMENTUM} = 0.99). */
+  momentum?: number;
+  /**
+   * Activation fused after the normalisation: 'linear' (default, plain batch norm) or 'leaky'
+   * (darknet's leaky ReLU, slope {@link LEAKY_ALPHA} = 0.1), as darknet's `[convolutional]` layer.
+   */
+  activation?: 'linear' | 'leaky';
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * Batch normalisation over the channel axis of NHWC tensors, optionally with darknet's leaky ReLU fused
+ * (`activation: 'leaky'`). Numerically the same as tfjs-layers' `BatchNormalization` (axis −1, center
+ * and scale, biased batch variance, moving averages `m ← m − (m − batch)·(1 − momentum)`) followed by
+ * `LeakyReLU({alpha: 0.1})`, but with a memory-light hand-written gradient (see
+ * {@link batchNormTraining}): training tiny-YOLOv2 at 416×416, batch 8, fits the 4 GB wasm heap.
+ * Weights `gamma`, `beta`, `moving_mean`, `moving_variance`, as Keras.
+ * Serialisable (class name `DarknetBatchNorm`, registered with `tf.serialization`).
+ */
+export class DarknetBatchNorm extends tfl.layers.Layer {
+  static className = 'DarknetBatchNorm';
+  readonly epsilon: number;
+  readonly momentum: number;
+  readonly activation: 'linear' | 'leaky';
+  private gamma: tfl.LayerVariable | null = null;
+  private beta: tfl.LayerVariable | null = null;
+  private movingMean: tfl.LayerVariable | null = null;
+  private movingVariance: tfl.LayerVariable | null = null;
+
+  constructor(args: DarknetBatchNormArgs = {}) {
+    super(args);
+    this.epsilon = args.epsilon ?? BN_EPSILON;
+    this.momentum = args.momentum ?? BN_MOMENTUM;
+    this.activation = args.activation ?? 'linear';
+    if (this.activation !== 'linear' && this.activation !== 'leaky') {
+      throw new ValueError(`DarknetBatchNorm: 'activation' must be 'linear' or 'leaky', got ${JSON.stringify(this.activation)}`);
+    }
+    if (!(this.epsilon > 0)) throw new ValueError(`DarknetBatchNorm: 'epsilon' must be > 0, got ${String(this.epsilon)}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new ValueError(`DarknetBatchNorm: 'momentum' must be in [0, 1], got ${String(this.momentum)}`);
+    }
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const c = s[s.length - 1];
+    if (c == null) throw new ShapeError(`DarknetBatchNorm: the channel count must be known, got shape [${s.join(', ')}]`);
+    this.gamma = this.addWeight('gamma', [c], 'float32', tfl.initializers.ones());
+    this.beta = this.addWeight('beta', [c], 'float32', tfl.initializers.zeros());
+    this.movingMean = this.addWeight('moving_mean', [c], 'float32', tfl.initializers.zeros(), undefined, false);
+    this.movingVariance = this.addWeight('moving_variance', [c], 'float32', tfl.initializers.ones(), undefined, false);
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const gamma = this.gamma!.read() as tf.Tensor1D;
+    const beta = this.beta!.read() as tf.Tensor1D;
+    const alpha = this.activation === 'leaky' ? LEAKY_ALPHA : null;
+    if (!kwargs.training) {
+      return tf.tidy(() => {
+        const y = tf.batchNorm(x, this.movingMean!.read() as tf.Tensor1D, this.movingVariance!.read() as tf.Tensor1D, beta, gamma, this.epsilon);
+        return alpha === null ? y : tf.leakyRelu(y, alpha);
+      });
+    }
+    const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon, alpha);
+    const decay = 1 - this.momentum;
+    for (const [v, batch] of [[this.movingMean!, mean], [this.movingVariance!, variance]] as const) {
+      tf.tidy(() => {
+        const old = v.read();
+        v.write(tf.sub(old, tf.mul(tf.sub(old, batch), decay)));
+      });
+    }
+    tf.dispose([mean, variance]);
+    return y;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), epsilon: this.epsilon, momentum: this.momentum, activation: this.activation };
+  }
+}
+tf.serialization.registerClass(DarknetBatchNorm);
+
 /** Names given to the layers of one darknet conv block (index = position among the cfg's conv layers). */
-export function convLayerNames(index: number): { conv: string; bn: string; act: string } {
-  return { conv: `conv${index}`, bn: `bn${index}`, act: `leaky${index}` };
+export function convLayerNames(index: number): { conv: string; bn: string } {
+  return { conv: `conv${index}`, bn: `bn${index}` };
 }
 
 /**
  * Darknet's `[convolutional] batch_normalize=1 activation=leaky` block: conv (no bias, 'same' padding,
- * stride 1) → batch norm (ε {@link BN_EPSILON}) → leaky ReLU 0.1. Layers are named `conv{i}`, `bn{i}`,
- * `leaky{i}`, with i the position of the conv among the cfg's conv layers (the darknet weights order).
+ * stride 1) → batch norm with the leaky ReLU 0.1 fused ({@link DarknetBatchNorm}, ε {@link BN_EPSILON}).
+ * Layers are named `conv{i}` and `bn{i}`, with i the position of the conv among the cfg's conv layers
+ * (the darknet weights order).
  * @internal
  */
 export function convBnLeaky(x: tfl.SymbolicTensor, filters: number, size: number, index: number): tfl.SymbolicTensor {
@@ -166,10 +301,7 @@ export function convBnLeaky(x: tfl.SymbolicTensor, filters: number, size: number
   let y = tfl.layers
     .conv2d({ filters, kernelSize: size, strides: 1, padding: 'same', useBias: false, name: names.conv, kernelInitializer: 'heNormal' })
     .apply(x) as tfl.SymbolicTensor;
-  y = tfl.layers
-    .batchNormalization({ axis: -1, epsilon: BN_EPSILON, momentum: BN_MOMENTUM, name: names.bn })
-    .apply(y) as tfl.SymbolicTensor;
-  return tfl.layers.leakyReLU({ alpha: LEAKY_ALPHA, name: names.act }).apply(y) as tfl.SymbolicTensor;
+  return new DarknetBatchNorm({ epsilon: BN_EPSILON, momentum: BN_MOMENTUM, activation: 'leaky', name: names.bn }).apply(y) as tfl.SymbolicTensor;
 }
 
 /**

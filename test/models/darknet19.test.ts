@@ -36,11 +36,11 @@ describe('yolov2', () => {
       ['conv22', 125, 1, true],
     ]);
     // route: conv20 reads conv12's block output (26×26 at 416, here 4×4), concatenation [reorg, conv19 block]
-    expect(model.getLayer('conv20').input).toBe(model.getLayer('leaky12').output);
+    expect(model.getLayer('conv20').input).toBe(model.getLayer('bn12').output);
     const route = model.getLayer('route');
     const inputs = route.input as tfl.SymbolicTensor[];
     expect(inputs[0]).toBe(model.getLayer('reorg').output);
-    expect(inputs[1]).toBe(model.getLayer('leaky19').output);
+    expect(inputs[1]).toBe(model.getLayer('bn19').output);
     expect(route.outputShape).toEqual([null, 2, 2, 4 * 16 + 256]);
     expect(model.outputs[0].shape).toEqual([null, 2, 2, 125]);
     model.dispose();
@@ -50,7 +50,7 @@ describe('yolov2', () => {
     const model = yolov2({ numClasses: 2, inputSize: 64, widthMultiplier: 0.25 });
     const probe = tfl.model({
       inputs: model.inputs,
-      outputs: [model.getLayer('leaky20').output, model.getLayer('leaky19').output, model.getLayer('route').output] as tfl.SymbolicTensor[],
+      outputs: [model.getLayer('bn20').output, model.getLayer('bn19').output, model.getLayer('route').output] as tfl.SymbolicTensor[],
     });
     const x = tf.randomUniform([2, 64, 64, 3]);
     const [fine, coarse, routed] = probe.predict(x) as tf.Tensor4D[];

@@ -123,6 +123,19 @@ describe('training kernels: MaxPoolGrad vs the stock cpu kernel', () => {
   }
 });
 
+describe('training kernels: Identity', () => {
+  it('clones without copying, and the clone outlives the original', () => {
+    registerTrainingKernels();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const y = tf.clone(x);
+    if (tf.getBackend() === 'wasm') expect(y.dataId).toBe(x.dataId); // one shared, reference-counted buffer
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(y.shape).toEqual([2, 3]);
+    y.dispose();
+  });
+});
+
 /** Reference tile: out[i] = x[Σ_d (i_d mod shape_d)·stride_d]. */
 function tileRef(x: ArrayLike<number>, shape: number[], reps: number[]): number[] {
   const outShape = shape.map((s, d) => s * reps[d]);
@@ -191,9 +204,10 @@ describe('registerTrainingKernels', () => {
       inputWasm: tf.getKernel('Conv2DBackpropInput', 'wasm'),
       tileWasm: tf.getKernel('Tile', 'wasm'),
       poolWasm: tf.getKernel('MaxPoolGrad', 'wasm'),
+      identityWasm: tf.getKernel('Identity', 'wasm'),
     };
     expect(stock.filterWasm).toBeUndefined(); // the reason this module exists
-    const all = ['Conv2DBackpropFilter/cpu', 'Conv2DBackpropFilter/wasm', 'Conv2DBackpropInput/wasm', 'Tile/wasm', 'MaxPoolGrad/wasm'];
+    const all = ['Conv2DBackpropFilter/cpu', 'Conv2DBackpropFilter/wasm', 'Conv2DBackpropInput/wasm', 'Tile/wasm', 'MaxPoolGrad/wasm', 'Identity/wasm'];
     expect(registerTrainingKernels()).toEqual(all);
     const ours = tf.getKernel('Conv2DBackpropFilter', 'cpu');
     expect(ours).not.toBe(stock.filterCpu);
@@ -205,6 +219,7 @@ describe('registerTrainingKernels', () => {
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(stock.inputWasm);
     expect(tf.getKernel('Tile', 'wasm')).toBe(stock.tileWasm);
     expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBe(stock.poolWasm);
+    expect(tf.getKernel('Identity', 'wasm')).toBe(stock.identityWasm);
     expect(unregisterTrainingKernels()).toEqual([]);
     expect(registerTrainingKernels({ backends: ['cpu'] })).toEqual(['Conv2DBackpropFilter/cpu']);
     unregisterTrainingKernels();

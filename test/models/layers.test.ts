@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from '../../src/errors.js';
-import { Reorg, reorg } from '../../src/models/index.js';
-import { expectNoLeak, rng } from '../helpers.js';
+import { DarknetBatchNorm, Reorg, reorg } from '../../src/models/index.js';
+import { expectNoLeak, randn, rng } from '../helpers.js';
 
 /** Generic row-major transpose of a flat array (numpy's `x.transpose(perm)` followed by a copy). */
 function npTranspose(data: ArrayLike<number>, shape: number[], perm: number[]): Float32Array {
@@ -143,6 +143,89 @@ describe('Reorg layer', () => {
     const y = loaded.predict(x) as tf.Tensor4D;
     expect(Array.from(toCHW(y, 0).subarray(0, 4))).toEqual([0, 2, 4, 6]);
     tf.dispose([x, y]);
+    model.dispose();
+    loaded.dispose();
+  });
+});
+
+describe('DarknetBatchNorm', () => {
+  /** tfjs-layers' BatchNormalization (+ LeakyReLU 0.1) with the same ε, momentum and weights: the reference. */
+  function pair(activation: 'linear' | 'leaky') {
+    const input = tfl.input({ shape: [3, 5, 4] });
+    const ours = new DarknetBatchNorm({ activation, name: 'ours' });
+    const ref = tfl.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.99, name: 'ref' });
+    const a = tfl.model({ inputs: input, outputs: ours.apply(input) as tfl.SymbolicTensor });
+    let r = ref.apply(input) as tfl.SymbolicTensor;
+    if (activation === 'leaky') r = tfl.layers.leakyReLU({ alpha: 0.1 }).apply(r) as tfl.SymbolicTensor;
+    const b = tfl.model({ inputs: input, outputs: r });
+    const rand = rng(5);
+    const w = [
+      tf.tensor1d([1.5, 0.5, 2, 1]), // gamma
+      tf.tensor1d([0.1, -0.2, 0.3, 0]), // beta
+      tf.tensor1d([0.2, 0.1, -0.1, 0]), // moving mean
+      tf.tensor1d([1.2, 0.8, 1, 2]), // moving variance
+    ];
+    a.setWeights(w);
+    b.setWeights(w);
+    tf.dispose(w);
+    const x = tf.tensor4d(randn(rand, 2 * 3 * 5 * 4, 0.3, 2), [2, 3, 5, 4]);
+    const wts = tf.tensor4d(randn(rand, 2 * 3 * 5 * 4), [2, 3, 5, 4]);
+    return { a, b, x, wts };
+  }
+
+  function gradsOf(m: tfl.LayersModel, x: tf.Tensor, wts: tf.Tensor): Float32Array[] {
+    const vars = m.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.apply(x, { training: true }) as tf.Tensor, wts)) as tf.Scalar, vars);
+    const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(m.apply(t, { training: true }) as tf.Tensor, wts)))(x);
+    const out = [value, ...vars.map((v) => grads[v.name]), dx].map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose([value, dx, ...Object.values(grads)]);
+    return out;
+  }
+
+  for (const activation of ['linear', 'leaky'] as const) {
+    it(`matches tfjs-layers BatchNormalization${activation === 'leaky' ? ' + LeakyReLU(0.1)' : ''}: outputs, gradients, moving averages`, () => {
+      const { a, b, x, wts } = pair(activation);
+      for (const training of [false, true]) {
+        const ya = a.apply(x, { training }) as tf.Tensor;
+        const yb = b.apply(x, { training }) as tf.Tensor;
+        const da = ya.dataSync();
+        const db = yb.dataSync();
+        for (let i = 0; i < da.length; i++) expect(da[i]).toBeCloseTo(db[i], 5);
+        tf.dispose([ya, yb]);
+      }
+      const ga = gradsOf(a, x, wts);
+      const gb = gradsOf(b, x, wts);
+      ga.forEach((g, k) => g.forEach((v, i) => expect(v).toBeCloseTo(gb[k][i], 4)));
+      // moving statistics after the same number of training calls
+      const ma = a.getWeights().slice(2).map((t) => Array.from(t.dataSync()));
+      const mb = b.getWeights().slice(2).map((t) => Array.from(t.dataSync()));
+      ma.forEach((m, k) => m.forEach((v, i) => expect(v).toBeCloseTo(mb[k][i], 6)));
+      tf.dispose([x, wts]);
+      a.dispose();
+      b.dispose();
+    });
+  }
+
+  it('serialises its config and does not leak in training', async () => {
+    const input = tfl.input({ shape: [2, 2, 4] });
+    const model = tfl.model({ inputs: input, outputs: new DarknetBatchNorm({ activation: 'leaky', name: 'bn' }).apply(input) as tfl.SymbolicTensor });
+    expect(model.getLayer('bn').getConfig()).toMatchObject({ epsilon: 1e-5, momentum: 0.99, activation: 'leaky' });
+    const x = tf.randomNormal([2, 2, 2, 4]);
+    const vars = model.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    run();
+    expectNoLeak(run);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (art) => ((saved = art), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const y1 = model.predict(x) as tf.Tensor;
+    const y2 = loaded.predict(x) as tf.Tensor;
+    expect(Array.from(y2.dataSync())).toEqual(Array.from(y1.dataSync()));
+    tf.dispose([x, y1, y2]);
+    expect(() => new DarknetBatchNorm({ activation: 'relu' as 'leaky' })).toThrow(ValueError);
     model.dispose();
     loaded.dispose();
   });

@@ -22,11 +22,12 @@ describe('tinyYOLOv2', () => {
       ...[4, 8, 16, 32, 64, 128, 256, 256].map((f, i) => ({ name: `conv${i}`, filters: f, k: 3, bias: false, stride: 1, padding: 'same' })),
       { name: 'conv8', filters: 5 * (5 + 3), k: 1, bias: true, stride: 1, padding: 'same' },
     ]);
-    // every conv but the head is followed by bn (ε 1e-5) and leaky 0.1
+    // every conv but the head is followed by bn (ε 1e-5) with darknet's leaky ReLU 0.1 fused
     for (let i = 0; i < 8; i++) {
-      const bn = model.getLayer(`bn${i}`).getConfig() as { epsilon: number; momentum: number };
+      const bn = model.getLayer(`bn${i}`).getConfig() as { epsilon: number; momentum: number; activation: string };
       expect(bn.epsilon).toBeLessThanOrEqual(1e-5);
-      expect((model.getLayer(`leaky${i}`).getConfig() as { alpha: number }).alpha).toBeCloseTo(0.1, 7);
+      expect(bn.activation).toBe('leaky');
+      expect(model.getLayer(`bn${i}`).inboundNodes[0].inboundLayers[0].name).toBe(`conv${i}`);
     }
     // pools: five 2×2/2, the sixth 2×2/1 'same' (padded right/bottom)
     const pools = [0, 1, 2, 3, 4, 5].map((i) => model.getLayer(`pool${i}`).getConfig() as { poolSize: number[]; strides: number[]; padding: string });
