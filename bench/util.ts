@@ -3,7 +3,9 @@
  * Every benchmark prints one JSON line per measurement: {"name","backend","medianMs",...}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { createRequire } from 'node:module';
+// tsx cannot `import` tfjs-core's ESM subpath (directory imports inside); Node's require (with require(esm)) can.
+createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
