@@ -11,6 +11,8 @@ createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradient
 // tfjs-core/dist/register_all_gradients cannot load under tsx (ESM directory import 'dist/gradients');
 // the CJS bundle of tfjs-layers registers the same gradients.
 import '@tensorflow/tfjs-layers';
+// tsx cannot `import` tfjs-core's ESM subpath (directory imports inside); Node's require (with require(esm)) can.
+createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 

@@ -1,1 +1,20 @@
-export {};
+/**
+ * yolov2-ts/models — the darknet models on tfjs-layers (tiny-YOLOv2, YOLOv2 with the passthrough route),
+ * the serialisable {@link Reorg} layer, darknet `.weights` I/O and fast CPU training kernels.
+ *
+ * Depends on `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers`; registers no backend.
+ *
+ * @packageDocumentation
+ */
+// --- models ---
+export type { ModelOptions } from './options.js';
+export { tinyYOLOv2, TINY_YOLOV2_FILTERS } from './tiny.js';
+export { yolov2, DARKNET19_STAGES } from './darknet19.js';
+export type { ReorgLayerArgs, DarknetBatchNormArgs } from './layers.js';
+export { Reorg, reorg, DarknetBatchNorm, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } from './layers.js';
+// --- darknet weights ---
+export type { DarknetWeightsHeader } from './weights.js';
+export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './weights.js';
+// --- training kernels ---
+export type { TrainingKernelOptions } from './kernels.js';
+export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from './kernels.js';
