@@ -14,3 +14,9 @@ export type { Anchor, AnchorUnits } from './anchors.js';
 export { VOC_ANCHORS, VOC_ANCHORS_RELATIVE, COCO_ANCHORS, TINY_VOC_ANCHORS, gridAnchors, convertAnchors } from './anchors.js';
 export type { BoxFormat, BoxIoUArrayOptions } from './boxes.js';
 export { xyxyToCxcywh, cxcywhToXyxy, boxIoU, boxIoUArrays, iouFloat32 } from './boxes.js';
+
+// --- eval: VOC and COCO average precision (src/metrics) ---
+export type { DetectionBox, GroundTruthBox, COCOGroundTruthBox } from './metrics/types.js';
+export type { VOCAPOptions, VOCAPResult, VOCClassResult } from './metrics/voc.js';
+export { vocAP, VOC07_RECALL_THRESHOLDS } from './metrics/voc.js';
+// --- end eval ---
