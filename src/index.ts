@@ -19,4 +19,6 @@ export { xyxyToCxcywh, cxcywhToXyxy, boxIoU, boxIoUArrays, iouFloat32 } from './
 export type { DetectionBox, GroundTruthBox, COCOGroundTruthBox } from './metrics/types.js';
 export type { VOCAPOptions, VOCAPResult, VOCClassResult } from './metrics/voc.js';
 export { vocAP, VOC07_RECALL_THRESHOLDS } from './metrics/voc.js';
+export type { COCOAPOptions, COCOAPResult, COCOClassResult } from './metrics/coco.js';
+export { cocoAP, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, COCO_AREA_RANGES } from './metrics/coco.js';
 // --- end eval ---
