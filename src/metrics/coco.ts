@@ -7,7 +7,7 @@
  */
 import { ValueError, describe } from '../errors.js';
 import { assertNumber } from '../validate.js';
-import { descendingOrder, groupBy, packInputs, pairwiseSum } from './pack.js';
+import { descendingOrder, groupBy, identityOrder, packInputs, pairwiseSum } from './pack.js';
 import type { COCOGroundTruthBox, DetectionBox } from './types.js';
 import { resolveNumClasses } from './voc.js';
 
@@ -121,12 +121,11 @@ export function cocoAP(
   const imageRank = rankImages(imageIds);
   const detRank = new Int32Array(dets.n);
   for (let i = 0; i < dets.n; i++) detRank[i] = imageRank[dets.image[i]];
+  const byImage = groupBy(identityOrder(dets.n), detRank, I).items; // image order, then input order
 
   // One sort: score descending, then image order, then input order. Grouping by class keeps it.
-  const gIdentity = new Int32Array(gts.n);
-  for (let i = 0; i < gts.n; i++) gIdentity[i] = i;
-  const gByClass = groupBy(gIdentity, gts.cls, K);
-  const dByClass = groupBy(descendingOrder(dets.scores, detRank), dets.cls, K);
+  const gByClass = groupBy(identityOrder(gts.n), gts.cls, K);
+  const dByClass = groupBy(descendingOrder(dets.scores, byImage), dets.cls, K);
 
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
@@ -141,8 +140,9 @@ export function cocoAP(
   const rankInImage = new Int32Array(dets.n);
   let status = new Uint8Array(0);
   let ious = new Float64Array(0);
-  let gOrd = new Int32Array(0), gIg = new Uint8Array(0), gtm = new Uint8Array(0);
-  const rc = new Float64Array(dets.n), pr = new Float64Array(dets.n);
+  let gOrd = new Int32Array(0), gIg = new Uint8Array(0), gCrowd = new Uint8Array(0), gtm = new Int32Array(0);
+  let matchRound = 0;
+  const pr = new Float64Array(dets.n + 1), sel = new Int32Array(dets.n);
   const images: number[] = [];
 
   for (let k = 0; k < K; k++) {
@@ -182,8 +182,25 @@ export function cocoAP(
     for (const img of images) {
       const G = gCount[img], D = Math.min(dCount[img], cap);
       const gBase = gStart[img], dBase = dStart[img];
+      if (D === 0 || G === 0) {
+        // Nothing to match: count the positives; unmatched detections are FPs unless out of range.
+        for (let a = 0; a < A; a++) {
+          const lo = COCO_AREA_RANGES[a][0], hi = COCO_AREA_RANGES[a][1];
+          for (let g = 0; g < G; g++) {
+            const gi = gLocal[gBase + g];
+            if (!(gts.flag[gi] || gts.area[gi] < lo || gts.area[gi] > hi)) nposA[a]++;
+          }
+          for (let d = 0; d < D; d++) {
+            const j = dLocal[dBase + d];
+            const area = dets.area[dByClass.items[d0 + j]];
+            const st = area < lo || area > hi ? IGNORED : 0;
+            for (let t = 0; t < T; t++) status[(a * T + t) * nd + j] = st;
+          }
+        }
+        continue;
+      }
       if (ious.length < D * G) ious = new Float64Array(D * G);
-      if (gOrd.length < G) { gOrd = new Int32Array(G); gIg = new Uint8Array(G); gtm = new Uint8Array(G); }
+      if (gOrd.length < G) { gOrd = new Int32Array(G); gIg = new Uint8Array(G); gCrowd = new Uint8Array(G); gtm = new Int32Array(G); }
       for (let d = 0; d < D; d++) {
         const di = dByClass.items[d0 + dLocal[dBase + d]];
         for (let g = 0; g < G; g++) ious[d * G + g] = iouCOCO(dets.boxes, di, gts.boxes, gLocal[gBase + g], gts.flag[gLocal[gBase + g]]);
@@ -196,21 +213,21 @@ export function cocoAP(
           for (let g = 0; g < G; g++) {
             const gi = gLocal[gBase + g];
             const ig = gts.flag[gi] || gts.area[gi] < lo || gts.area[gi] > hi ? 1 : 0;
-            if (ig === pass) { gOrd[p] = g; gIg[p] = ig; p++; }
+            if (ig === pass) { gOrd[p] = g; gIg[p] = ig; gCrowd[p] = gts.flag[gi]; p++; }
           }
           if (pass === 0) nposA[a] += p;
         }
         for (let t = 0; t < T; t++) {
-          gtm.fill(0, 0, G);
+          const round = ++matchRound; // gtm[q] === round: matched in this (image, range, threshold)
           const sBase = (a * T + t) * nd;
           for (let d = 0; d < D; d++) {
             let best = thr[t];
             let m = -1;
+            const row = d * G;
             for (let q = 0; q < G; q++) {
-              const g = gOrd[q];
-              if (gtm[q] && !gts.flag[gLocal[gBase + g]]) continue;
+              if (gtm[q] === round && !gCrowd[q]) continue;
               if (m > -1 && !gIg[m] && gIg[q]) break;
-              const v = ious[d * G + g];
+              const v = ious[row + gOrd[q]];
               if (v < best) continue;
               best = v;
               m = q;
@@ -221,7 +238,7 @@ export function cocoAP(
               status[sBase + j] = area < lo || area > hi ? IGNORED : 0;
             } else {
               status[sBase + j] = gIg[m] ? IGNORED : TP;
-              gtm[m] = 1;
+              gtm[m] = round;
             }
           }
         }
@@ -229,38 +246,64 @@ export function cocoAP(
     }
     npos[k] = nposA[0];
 
-    // Accumulate the class.
-    for (let a = 0; a < A; a++) {
-      const np = nposA[a];
-      if (np === 0) continue;
-      for (let mi = 0; mi < M; mi++) {
-        const maxDet = maxDets[mi];
+    // Accumulate the class. Recall only rises at a TP and precision only rises at a TP, so the
+    // interpolated precision at a recall point is the envelope over TP events: record those only.
+    let prevSel = -1;
+    for (let mi = 0; mi < M; mi++) {
+      const maxDet = Math.min(maxDets[mi], cap);
+      let nSel = 0;
+      for (let j = 0; j < nd; j++) if (rankInImage[j] < maxDet) sel[nSel++] = j;
+      if (mi > 0 && nSel === prevSel) {
+        // the same detections as the previous maxDets (the lists are nested): copy its results
+        copyMaxDet(precision, recall, T, R, K, A, M, k, mi);
+        continue;
+      }
+      prevSel = nSel;
+      for (let a = 0; a < A; a++) {
+        const np = nposA[a];
+        if (np === 0) continue;
         for (let t = 0; t < T; t++) {
           const sBase = (a * T + t) * nd;
-          let tp = 0, fp = 0, n = 0;
-          for (let j = 0; j < nd; j++) {
-            if (rankInImage[j] >= maxDet || rankInImage[j] >= cap) continue;
-            const s = status[sBase + j];
-            if (s === IGNORED) continue;
-            if (s === TP) tp++;
-            else fp++;
-            rc[n] = tp / np;
-            pr[n] = tp / (tp + fp);
-            n++;
+          let tp = 0, fp = 0;
+          for (let q = 0; q < nSel; q++) {
+            const st = status[sBase + sel[q]];
+            if (st === TP) {
+              tp++;
+              pr[tp] = tp / (tp + fp); // precision at the tp-th true positive
+            } else if (st !== IGNORED) fp++;
           }
           recall[((t * K + k) * A + a) * M + mi] = tp / np;
-          for (let i = n - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
-          let idx = 0;
+          for (let i = tp - 1; i >= 1; i--) if (pr[i + 1] > pr[i]) pr[i] = pr[i + 1];
+          // recall point 0 reads index 0: the envelope over everything (0 without a TP)
+          let i = 1;
+          const pBase = ((t * R) * K + k) * A * M + a * M + mi;
+          const stride = K * A * M;
           for (let r = 0; r < R; r++) {
             const rt = COCO_RECALL_THRESHOLDS[r];
-            while (idx < n && rc[idx] < rt) idx++;
-            precision[(((t * R + r) * K + k) * A + a) * M + mi] = idx < n ? pr[idx] : 0;
+            while (i <= tp && i / np < rt) i++;
+            precision[pBase + r * stride] = i <= tp ? pr[i] : 0;
           }
         }
       }
     }
   }
   return summarize(precision, recall, iouThresholds as number[], [...maxDets] as [number, number, number], K, npos, classNames);
+}
+
+/** Copy the class's precision / recall entries of maxDets index `mi − 1` to `mi`. */
+function copyMaxDet(
+  precision: Float64Array, recall: Float64Array, T: number, R: number, K: number, A: number, M: number, k: number, mi: number,
+): void {
+  for (let t = 0; t < T; t++) {
+    for (let a = 0; a < A; a++) {
+      const rb = ((t * K + k) * A + a) * M;
+      recall[rb + mi] = recall[rb + mi - 1];
+      for (let r = 0; r < R; r++) {
+        const pb = (((t * R + r) * K + k) * A + a) * M;
+        precision[pb + mi] = precision[pb + mi - 1];
+      }
+    }
+  }
 }
 
 /** pycocotools' bbox IoU of detection `d` and ground truth `g` (continuous; crowd: intersection ÷ detection area). */

@@ -66,6 +66,8 @@ export function packInputs(
   const imageIndex = new Map<string, number>();
   const imageIds: string[] = [];
   let maxClass = -1;
+  let lastId: string | undefined;
+  let lastImg = -1;
   const gts = alloc(groundTruths.length, coco);
   const dets = alloc(detections.length, coco);
   const fill = (rows: readonly unknown[], out: Packed, name: string, isDet: boolean): void => {
@@ -78,13 +80,15 @@ export function packInputs(
       if (typeof idRaw === 'string') id = idRaw;
       else if (typeof idRaw === 'number' && Number.isFinite(idRaw)) id = String(idRaw);
       else throw new ValueError(`${fn}: '${at}.imageId' must be a string, got ${describe(idRaw)}`);
-      let img = imageIndex.get(id);
+      let img = id === lastId ? lastImg : imageIndex.get(id);
       if (img === undefined) {
         img = imageIds.length;
         imageIndex.set(id, img);
         imageIds.push(id);
       }
       out.image[i] = img;
+      lastId = id;
+      lastImg = img;
       const c = r.classId;
       if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || (numClasses !== undefined && c >= numClasses)) {
         const range = numClasses !== undefined ? `an integer in [0, ${numClasses - 1}]` : 'a non-negative integer';
@@ -137,17 +141,55 @@ function bool(fn: string, at: string, v: unknown): boolean {
 }
 
 /**
- * Indices `0…n−1` ordered by `key` descending; equal keys keep the order given by `tie` ascending
- * (input index when omitted). Deterministic: a stable sort.
+ * Indices ordered by `score` descending; equal scores keep the order in which `preorder` lists them
+ * (input order when omitted) — a stable sort (insertion-sorted runs of 32, then bottom-up merges,
+ * keys carried alongside; no comparator callbacks). `-0` and `+0` are equal.
  * @internal
  */
-export function descendingOrder(key: Float64Array, tie?: Int32Array | Float64Array): Uint32Array {
-  const n = key.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  if (tie) order.sort((a, b) => key[b] - key[a] || tie[a] - tie[b] || a - b);
-  else order.sort((a, b) => key[b] - key[a] || a - b);
-  return order;
+export function descendingOrder(score: Float64Array, preorder?: ArrayLike<number>): Int32Array {
+  const n = score.length;
+  let idx: Int32Array = preorder ? Int32Array.from(preorder) : identityOrder(n);
+  let key: Float64Array = new Float64Array(n);
+  for (let i = 0; i < n; i++) key[i] = score[idx[i]];
+  const RUN = 32;
+  for (let s = 0; s < n; s += RUN) {
+    const e = Math.min(s + RUN, n);
+    for (let i = s + 1; i < e; i++) {
+      const v = idx[i], kv = key[i];
+      let j = i - 1;
+      while (j >= s && key[j] < kv) {
+        key[j + 1] = key[j];
+        idx[j + 1] = idx[j];
+        j--;
+      }
+      key[j + 1] = kv;
+      idx[j + 1] = v;
+    }
+  }
+  if (n <= RUN) return idx;
+  let idx2: Int32Array = new Int32Array(n), key2: Float64Array = new Float64Array(n);
+  for (let w = RUN; w < n; w *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * w) {
+      const mid = Math.min(lo + w, n), hi = Math.min(lo + 2 * w, n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        if (key[j] > key[i]) { key2[k] = key[j]; idx2[k++] = idx[j++]; } // right only when strictly greater: stable
+        else { key2[k] = key[i]; idx2[k++] = idx[i++]; }
+      }
+      while (i < mid) { key2[k] = key[i]; idx2[k++] = idx[i++]; }
+      while (j < hi) { key2[k] = key[j]; idx2[k++] = idx[j++]; }
+    }
+    [idx, idx2] = [idx2, idx];
+    [key, key2] = [key2, key];
+  }
+  return idx;
+}
+
+/** `[0, 1, …, n − 1]`. @internal */
+export function identityOrder(n: number): Int32Array {
+  const id = new Int32Array(n);
+  for (let i = 0; i < n; i++) id[i] = i;
+  return id;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { ValueError, describe } from '../errors.js';
 import { assertNumber, assertOneOf } from '../validate.js';
-import { descendingOrder, groupBy, numpyMean, packInputs, pairwiseSum } from './pack.js';
+import { descendingOrder, groupBy, identityOrder, numpyMean, packInputs, pairwiseSum } from './pack.js';
 import type { DetectionBox, GroundTruthBox } from './types.js';
 
 /** Options of {@link vocAP}. Every field is optional. */
@@ -134,9 +134,7 @@ export function vocAP(
   const gte = matchRule === 'gte';
 
   // Ground truth grouped by class (input order kept); detections sorted once, then grouped by class.
-  const identity = new Int32Array(gts.n);
-  for (let i = 0; i < gts.n; i++) identity[i] = i;
-  const gByClass = groupBy(identity, gts.cls, C);
+  const gByClass = groupBy(identityOrder(gts.n), gts.cls, C);
   const dByClass = groupBy(descendingOrder(dets.scores), dets.cls, C);
 
   const imgStart = new Int32Array(I);
