@@ -5,3 +5,14 @@
  */
 export type { VOCAnnotation, VOCObject } from './voc-xml.js';
 export { readVOCAnnotation, writeVOCAnnotation } from './voc-xml.js';
+
+// --- eval: devkit / YOLO / split text formats, VOC folder evaluation, reports ---
+export type {
+  DevkitDetection, YOLOLabel, NumberFormatOptions, EvaluateVOCFolderOptions, EvaluateVOCFolderResult,
+} from './devkit.js';
+export {
+  devkitResultFileName, parseDevkitResults, formatDevkitResults, readDevkitResultFile, writeDevkitResultFile,
+  writeDevkitResultFolder, parseYOLOLabels, formatYOLOLabels, readYOLOLabelFile, writeYOLOLabelFile,
+  parseVOCSplit, readVOCSplit, evaluateVOCFolder,
+} from './devkit.js';
+// --- end eval ---
