@@ -16,3 +16,10 @@ export {
   parseVOCSplit, readVOCSplit, evaluateVOCFolder,
 } from './devkit.js';
 // --- end eval ---
+// --- eval: reports ---
+export type { InputSizeRow, VOCReportInput, COCOSummaryInput, PRCurveOptions, PRCurveInput } from './report.js';
+export {
+  formatFixed, formatInputSizeLine, formatInputSizeTable, formatVOCReport, formatCOCOSummary,
+  prCurveSpec, renderPRCurvesSVG, renderPRCurvesPNG, writePRCurvesPNG,
+} from './report.js';
+// --- end eval reports ---
