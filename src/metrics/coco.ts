@@ -88,8 +88,8 @@ const IGNORED = 2, TP = 1;
  * the valid entries in pycocotools' array order.
  *
  * Differences from pycocotools, all at the last-ulp level or outside the defaults: precision is
- * `tp / (tp + fp)` (pycocotools adds `np.spacing(1)` to the denominator, so its perfect AP is
- * 0.9999999999999998; ours is 1); all six AP numbers use `maxDets[2]` (pycocotools' first one uses a
+ * `tp / (tp + fp)` (pycocotools adds `np.spacing(1)` to the denominator, which turns a precision
+ * of 1/1 into 0.9999999999999998 and leaves every other value unchanged); all six AP numbers use `maxDets[2]` (pycocotools' first one uses a
  * literal 100); a detection on an image that has no ground truth counts as an FP (pycocotools
  * refuses results for images missing from the ground truth file).
  *

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { cocoAP, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, ValueError } from '../../src/index.js';
 import type { COCOGroundTruthBox, DetectionBox } from '../../src/index.js';
 import { rng, thrown } from '../helpers.js';
+import reference from '../fixtures/eval-python-reference.json';
 
 type Box = [number, number, number, number];
 const gt = (imageId: string, box: Box, extra: Partial<COCOGroundTruthBox> = {}): COCOGroundTruthBox => ({ imageId, classId: 0, box, ...extra });
@@ -318,5 +319,15 @@ describe('cocoAP: bad input', () => {
     const e = thrown(() => cocoAP([], g, { maxDets: [1, 10] as unknown as [number, number, number] }));
     expect(e).toBeInstanceOf(ValueError);
     expect(thrown(() => cocoAP([], g, { iouThresholds: [0.5, 2] })).message).toMatch(/'options\.iouThresholds\[1\]'/);
+  });
+});
+
+describe('cocoAP: against numbers computed in Python', () => {
+  // test/fixtures/eval-python-reference.json: seeded synthetic inputs (crowds, area overrides, tied
+  // scores) and the 12 stats a numpy transcription of COCOeval gives on them.
+  it('the 12 numbers agree to 1e-15', () => {
+    const { dets, gts, K } = reference.input.coco;
+    const r = cocoAP(dets as DetectionBox[], gts as COCOGroundTruthBox[], { numClasses: K });
+    r.stats.forEach((v, i) => expect(Math.abs(v - reference.expected.coco[i])).toBeLessThanOrEqual(1e-15));
   });
 });

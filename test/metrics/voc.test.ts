@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { vocAP, ValueError } from '../../src/index.js';
 import type { DetectionBox, GroundTruthBox } from '../../src/index.js';
 import { rng, thrown } from '../helpers.js';
+import reference from '../fixtures/eval-python-reference.json';
 
 type Box = [number, number, number, number];
 const gt = (imageId: string, box: Box, difficult = false, classId = 0): GroundTruthBox => ({ imageId, classId, box, difficult });
@@ -325,5 +326,20 @@ describe('vocAP: bad input', () => {
     expect(thrown(() => vocAP([], g, { iouThreshold: 1.5 })).message).toMatch(/'options\.iouThreshold'/);
     expect(thrown(() => vocAP([], g, { metric: 'voc12' as 'voc07' })).message).toMatch(/'options\.metric' must be one of 'voc07', 'voc2010', got "voc12"/);
     expect(thrown(() => vocAP([], g, { numClasses: 2, classNames: ['x'] })).message).toMatch(/classNames/);
+  });
+});
+
+describe('vocAP: against numbers computed in Python', () => {
+  // test/fixtures/eval-python-reference.json: seeded synthetic inputs and what a numpy transcription
+  // of voc_eval.py gives on them (distinct scores, so its sort is unambiguous).
+  it('per-class AP and mAP agree to 1e-15 (both metrics)', () => {
+    const { dets, gts, K } = reference.input.voc;
+    for (const metric of ['voc07', 'voc2010'] as const) {
+      const r = vocAP(dets as DetectionBox[], gts as GroundTruthBox[], { numClasses: K, metric });
+      const want = reference.expected[metric];
+      r.perClass.forEach((k, c) => expect(Math.abs(k.ap! - want.ap[c])).toBeLessThanOrEqual(1e-15));
+      expect(Math.abs(r.mAP - want.mAP)).toBeLessThanOrEqual(1e-15);
+      expect(r.mAP.toFixed(4)).toBe(want.mAP.toFixed(4));
+    }
   });
 });
