@@ -102,6 +102,8 @@ describe('evaluateVOCFolder', () => {
     await writeFile(join(voc, 'Annotations', '000003.xml'), ann([]));
     await writeFile(join(voc, 'Annotations', 'bad.xml'), '<annotation><object><name>cat</name></object></annotation>');
     await writeFile(join(voc, 'ImageSets', 'Main', 'bad.txt'), 'bad\n');
+    await writeFile(join(voc, 'Annotations', 'nan.xml'), ann([obj('cat', [1, 1, 5, 5])]).replace('<xmin>1</xmin>', '<xmin>one</xmin>'));
+    await writeFile(join(voc, 'ImageSets', 'Main', 'nan.txt'), 'nan\n');
     // cat: TP (0.9), FP on an image without cats (0.8), TP (0.7), a line for an image outside the split
     await writeFile(join(res, 'comp4_det_test_cat.txt'), '000001 0.9 1 1 50 50\n000003 0.8 1 1 50 50\n000002 0.7 10 10 40 40\n999999 0.95 1 1 2 2\n');
     // dog: the only dog is difficult → detection ignored, class has no positives
@@ -152,6 +154,8 @@ describe('evaluateVOCFolder', () => {
     );
     await expect(evaluateVOCFolder(res, voc, { split: 'val', classNames: ['cat'] })).rejects.toThrow(/cannot read .*val\.txt \(ENOENT\)/);
     await expect(evaluateVOCFolder(res, voc, { split: 'bad', classNames: ['cat'] })).rejects.toThrow(/bad\.xml: object 0 \('cat'\) has no <bndbox>/);
+    await expect(evaluateVOCFolder(res, voc, { split: 'nan', classNames: ['cat'] })).rejects.toThrow(/nan\.xml: object 0 \('cat'\) <xmin> must be a number, got "one"/);
+    await expect(evaluateVOCFolder(res, voc, { split: 'nan', classNames: ['cat'] })).rejects.toBeInstanceOf(FormatError);
   });
 
   it('writeDevkitResultFolder writes one file per class that evaluateVOCFolder reads back', async () => {
