@@ -7,7 +7,7 @@
  */
 import { ValueError, describe } from '../errors.js';
 import { assertNumber } from '../validate.js';
-import { descendingOrder, groupBy, identityOrder, packInputs, pairwiseSum } from './pack.js';
+import { groupBy, sortSegmentsByScore, identityOrder, packInputs, pairwiseSum } from './pack.js';
 import type { COCOGroundTruthBox, DetectionBox } from './types.js';
 import { resolveNumClasses } from './voc.js';
 
@@ -123,9 +123,10 @@ export function cocoAP(
   for (let i = 0; i < dets.n; i++) detRank[i] = imageRank[dets.image[i]];
   const byImage = groupBy(identityOrder(dets.n), detRank, I).items; // image order, then input order
 
-  // One sort: score descending, then image order, then input order. Grouping by class keeps it.
+  // Per class: score descending, then image order, then input order (a stable sort of the image-ordered list).
   const gByClass = groupBy(identityOrder(gts.n), gts.cls, K);
-  const dByClass = groupBy(descendingOrder(dets.scores, byImage), dets.cls, K);
+  const dByClass = groupBy(byImage, dets.cls, K);
+  sortSegmentsByScore(dets.scores, dByClass.items, dByClass.start);
 
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);

@@ -73,13 +73,12 @@ export function packInputs(
   const fill = (rows: readonly unknown[], out: Packed, name: string, isDet: boolean): void => {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as Record<string, unknown> | null;
-      const at = `${name}[${i}]`;
-      if (r === null || typeof r !== 'object') throw new ValueError(`${fn}: '${at}' must be an object, got ${describe(r)}`);
+      if (r === null || typeof r !== 'object') throw new ValueError(`${fn}: '${name}[${i}]' must be an object, got ${describe(r)}`);
       const idRaw = r.imageId;
       let id: string;
       if (typeof idRaw === 'string') id = idRaw;
       else if (typeof idRaw === 'number' && Number.isFinite(idRaw)) id = String(idRaw);
-      else throw new ValueError(`${fn}: '${at}.imageId' must be a string, got ${describe(idRaw)}`);
+      else throw new ValueError(`${fn}: '${name}[${i}].imageId' must be a string, got ${describe(idRaw)}`);
       let img = id === lastId ? lastImg : imageIndex.get(id);
       if (img === undefined) {
         img = imageIds.length;
@@ -92,20 +91,20 @@ export function packInputs(
       const c = r.classId;
       if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || (numClasses !== undefined && c >= numClasses)) {
         const range = numClasses !== undefined ? `an integer in [0, ${numClasses - 1}]` : 'a non-negative integer';
-        throw new ValueError(`${fn}: '${at}.classId' must be ${range}, got ${describe(c)}`);
+        throw new ValueError(`${fn}: '${name}[${i}].classId' must be ${range}, got ${describe(c)}`);
       }
       out.cls[i] = c;
       if (c > maxClass) maxClass = c;
       const b = r.box as ArrayLike<number> | undefined;
       if (b === null || typeof b !== 'object' || b.length !== 4) {
-        throw new ValueError(`${fn}: '${at}.box' must be [x1, y1, x2, y2], got ${describe(b)}`);
+        throw new ValueError(`${fn}: '${name}[${i}].box' must be [x1, y1, x2, y2], got ${describe(b)}`);
       }
       const x1 = b[0], y1 = b[1], x2 = b[2], y2 = b[3];
       if (!Number.isFinite(x1) || !Number.isFinite(y1) || !Number.isFinite(x2) || !Number.isFinite(y2)) {
-        throw new ValueError(`${fn}: '${at}.box' must hold 4 finite numbers, got [${Array.from(b).map(describe).join(', ')}]`);
+        throw new ValueError(`${fn}: '${name}[${i}].box' must hold 4 finite numbers, got [${Array.from(b).map(describe).join(', ')}]`);
       }
       if (x2 < x1 || y2 < y1) {
-        throw new ValueError(`${fn}: '${at}.box' must have x1 ≤ x2 and y1 ≤ y2, got [${x1}, ${y1}, ${x2}, ${y2}]`);
+        throw new ValueError(`${fn}: '${name}[${i}].box' must have x1 ≤ x2 and y1 ≤ y2, got [${x1}, ${y1}, ${x2}, ${y2}]`);
       }
       out.boxes[4 * i] = x1;
       out.boxes[4 * i + 1] = y1;
@@ -114,18 +113,18 @@ export function packInputs(
       if (isDet) {
         const s = r.score;
         if (typeof s !== 'number' || !Number.isFinite(s)) {
-          throw new ValueError(`${fn}: '${at}.score' must be a finite number, got ${describe(s)}`);
+          throw new ValueError(`${fn}: '${name}[${i}].score' must be a finite number, got ${describe(s)}`);
         }
         out.scores[i] = s;
         if (coco) out.area[i] = (x2 - x1) * (y2 - y1);
       } else if (coco) {
-        out.flag[i] = bool(fn, `${at}.iscrowd`, r.iscrowd) ? 1 : 0;
+        out.flag[i] = bool(fn, name, i, 'iscrowd', r.iscrowd) ? 1 : 0;
         const a = r.area;
         if (a === undefined) out.area[i] = (x2 - x1) * (y2 - y1);
         else if (typeof a === 'number' && Number.isFinite(a) && a >= 0) out.area[i] = a;
-        else throw new ValueError(`${fn}: '${at}.area' must be a finite number ≥ 0, got ${describe(a)}`);
+        else throw new ValueError(`${fn}: '${name}[${i}].area' must be a finite number ≥ 0, got ${describe(a)}`);
       } else {
-        out.flag[i] = bool(fn, `${at}.difficult`, r.difficult) ? 1 : 0;
+        out.flag[i] = bool(fn, name, i, 'difficult', r.difficult) ? 1 : 0;
       }
     }
   };
@@ -134,55 +133,64 @@ export function packInputs(
   return { imageIds, numClasses: numClasses ?? maxClass + 1, dets, gts };
 }
 
-function bool(fn: string, at: string, v: unknown): boolean {
+function bool(fn: string, name: string, i: number, field: string, v: unknown): boolean {
   if (v === undefined || v === false || v === 0) return false;
   if (v === true || v === 1) return true;
-  throw new ValueError(`${fn}: '${at}' must be a boolean, got ${describe(v)}`);
+  throw new ValueError(`${fn}: '${name}[${i}].${field}' must be a boolean, got ${describe(v)}`);
 }
 
 /**
- * Indices ordered by `score` descending; equal scores keep the order in which `preorder` lists them
- * (input order when omitted) — a stable sort (insertion-sorted runs of 32, then bottom-up merges,
- * keys carried alongside; no comparator callbacks). `-0` and `+0` are equal.
+ * Sort each segment `items[start[s] … start[s+1]−1]` in place by `score[item]` descending; equal
+ * scores keep their order in the segment — a stable sort (insertion-sorted runs of 32, then
+ * bottom-up merges with the keys carried alongside; no comparator callbacks). `-0` equals `+0`.
  * @internal
  */
-export function descendingOrder(score: Float64Array, preorder?: ArrayLike<number>): Int32Array {
-  const n = score.length;
-  let idx: Int32Array = preorder ? Int32Array.from(preorder) : identityOrder(n);
-  let key: Float64Array = new Float64Array(n);
-  for (let i = 0; i < n; i++) key[i] = score[idx[i]];
-  const RUN = 32;
-  for (let s = 0; s < n; s += RUN) {
-    const e = Math.min(s + RUN, n);
-    for (let i = s + 1; i < e; i++) {
-      const v = idx[i], kv = key[i];
-      let j = i - 1;
-      while (j >= s && key[j] < kv) {
-        key[j + 1] = key[j];
-        idx[j + 1] = idx[j];
-        j--;
-      }
-      key[j + 1] = kv;
-      idx[j + 1] = v;
+export function sortSegmentsByScore(score: Float64Array, items: Int32Array, start: Int32Array): void {
+  let maxLen = 0;
+  for (let s = 0; s + 1 < start.length; s++) maxLen = Math.max(maxLen, start[s + 1] - start[s]);
+  const bufs = {
+    idx: new Int32Array(maxLen), key: new Float64Array(maxLen),
+    idx2: new Int32Array(maxLen), key2: new Float64Array(maxLen),
+  };
+  for (let s = 0; s + 1 < start.length; s++) {
+    const from = start[s], n = start[s + 1] - from;
+    if (n < 2) continue;
+    let idx = bufs.idx, key = bufs.key, idx2 = bufs.idx2, key2 = bufs.key2;
+    for (let i = 0; i < n; i++) {
+      idx[i] = items[from + i];
+      key[i] = score[idx[i]];
     }
-  }
-  if (n <= RUN) return idx;
-  let idx2: Int32Array = new Int32Array(n), key2: Float64Array = new Float64Array(n);
-  for (let w = RUN; w < n; w *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * w) {
-      const mid = Math.min(lo + w, n), hi = Math.min(lo + 2 * w, n);
-      let i = lo, j = mid, k = lo;
-      while (i < mid && j < hi) {
-        if (key[j] > key[i]) { key2[k] = key[j]; idx2[k++] = idx[j++]; } // right only when strictly greater: stable
-        else { key2[k] = key[i]; idx2[k++] = idx[i++]; }
+    const RUN = 32;
+    for (let r = 0; r < n; r += RUN) {
+      const e = Math.min(r + RUN, n);
+      for (let i = r + 1; i < e; i++) {
+        const v = idx[i], kv = key[i];
+        let j = i - 1;
+        while (j >= r && key[j] < kv) {
+          key[j + 1] = key[j];
+          idx[j + 1] = idx[j];
+          j--;
+        }
+        key[j + 1] = kv;
+        idx[j + 1] = v;
       }
-      while (i < mid) { key2[k] = key[i]; idx2[k++] = idx[i++]; }
-      while (j < hi) { key2[k] = key[j]; idx2[k++] = idx[j++]; }
     }
-    [idx, idx2] = [idx2, idx];
-    [key, key2] = [key2, key];
+    for (let w = RUN; w < n; w *= 2) {
+      for (let lo = 0; lo < n; lo += 2 * w) {
+        const mid = Math.min(lo + w, n), hi = Math.min(lo + 2 * w, n);
+        let i = lo, j = mid, k = lo;
+        while (i < mid && j < hi) {
+          if (key[j] > key[i]) { key2[k] = key[j]; idx2[k++] = idx[j++]; } // right only when strictly greater: stable
+          else { key2[k] = key[i]; idx2[k++] = idx[i++]; }
+        }
+        while (i < mid) { key2[k] = key[i]; idx2[k++] = idx[i++]; }
+        while (j < hi) { key2[k] = key[j]; idx2[k++] = idx[j++]; }
+      }
+      [idx, idx2] = [idx2, idx];
+      [key, key2] = [key2, key];
+    }
+    for (let i = 0; i < n; i++) items[from + i] = idx[i];
   }
-  return idx;
 }
 
 /** `[0, 1, …, n − 1]`. @internal */

@@ -6,7 +6,7 @@
  */
 import { ValueError, describe } from '../errors.js';
 import { assertNumber, assertOneOf } from '../validate.js';
-import { descendingOrder, groupBy, identityOrder, numpyMean, packInputs, pairwiseSum } from './pack.js';
+import { groupBy, sortSegmentsByScore, identityOrder, numpyMean, packInputs, pairwiseSum } from './pack.js';
 import type { DetectionBox, GroundTruthBox } from './types.js';
 
 /** Options of {@link vocAP}. Every field is optional. */
@@ -135,7 +135,8 @@ export function vocAP(
 
   // Ground truth grouped by class (input order kept); detections sorted once, then grouped by class.
   const gByClass = groupBy(identityOrder(gts.n), gts.cls, C);
-  const dByClass = groupBy(descendingOrder(dets.scores), dets.cls, C);
+  const dByClass = groupBy(identityOrder(dets.n), dets.cls, C);
+  sortSegmentsByScore(dets.scores, dByClass.items, dByClass.start);
 
   const imgStart = new Int32Array(I);
   const imgCount = new Int32Array(I);
