@@ -319,6 +319,8 @@ describe('vocAP: bad input', () => {
     expect(e.message).toMatch(/'detections\[0\]\.classId' must be an integer in \[0, 2\], got 3/);
     e = thrown(() => vocAP([{ ...det('a', [0, 0, 9, 9], 0.5), classId: 0.5 }], g));
     expect(e).toBeInstanceOf(ValueError);
+    e = thrown(() => vocAP([], [{ ...gt('a', [0, 0, 9, 9]), difficult: 'yes' as unknown as boolean }]));
+    expect(e.message).toMatch(/'groundTruths\[0\]\.difficult' must be a boolean, got "yes"/);
     e = thrown(() => vocAP([{ ...det('a', [0, 0, 9, 9], 0.5), box: [0, 0, 9] as unknown as Box }], g));
     expect(e.message).toMatch(/'detections\[0\]\.box' must be \[x1, y1, x2, y2\]/);
   });
