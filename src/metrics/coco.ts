@@ -128,22 +128,37 @@ export function cocoAP(
   const dByClass = groupBy(byImage, dets.cls, K);
   sortSegmentsByScore(dets.scores, dByClass.items, dByClass.start);
 
+  // Detections permuted once into class-sorted order, so every later pass reads memory in order.
+  const order = dByClass.items;
+  const pImage = new Int32Array(dets.n), pArea = new Float64Array(dets.n), pBox = new Float64Array(4 * dets.n);
+  for (let p = 0; p < dets.n; p++) {
+    const di = order[p];
+    pImage[p] = dets.image[di];
+    pArea[p] = dets.area[di];
+    for (let c = 0; c < 4; c++) pBox[4 * p + c] = dets.boxes[4 * di + c];
+  }
+
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   const npos = new Int32Array(K);
 
   // Scratch, reused across classes.
+  let maxNd = 0;
+  for (let k = 0; k < K; k++) maxNd = Math.max(maxNd, dByClass.start[k + 1] - dByClass.start[k]);
+  const AT = A * T;
   const gCount = new Int32Array(I), gStart = new Int32Array(I);
   const dCount = new Int32Array(I), dStart = new Int32Array(I);
   const stamp = new Int32Array(I).fill(-1);
   const gLocal = new Int32Array(gts.n);
-  const dLocal = new Int32Array(dets.n);
-  const rankInImage = new Int32Array(dets.n);
-  let status = new Uint8Array(0);
+  const dLocal = new Int32Array(maxNd);
+  const rankInImage = new Int32Array(maxNd);
+  const status = new Uint8Array(maxNd * AT); // status[j · A·T + a · T + t]: 0 FP, 1 TP, 2 ignored
+  const sel = new Int32Array(maxNd);
+  const pr = new Float64Array(T * (maxNd + 1)); // pr[t · (maxNd + 1) + i]: precision at the i-th TP
+  const tpT = new Int32Array(T), fpT = new Int32Array(T);
   let ious = new Float64Array(0);
   let gOrd = new Int32Array(0), gIg = new Uint8Array(0), gCrowd = new Uint8Array(0), gtm = new Int32Array(0);
   let matchRound = 0;
-  const pr = new Float64Array(dets.n + 1), sel = new Int32Array(dets.n);
   const images: number[] = [];
 
   for (let k = 0; k < K; k++) {
@@ -158,7 +173,7 @@ export function cocoAP(
       gCount[img]++;
     }
     for (let j = 0; j < nd; j++) {
-      const img = dets.image[dByClass.items[d0 + j]];
+      const img = pImage[d0 + j];
       if (stamp[img] !== k) { stamp[img] = k; images.push(img); gCount[img] = 0; dCount[img] = 0; }
       dCount[img]++;
     }
@@ -172,13 +187,12 @@ export function cocoAP(
       gLocal[gStart[img] + gCount[img]++] = gi;
     }
     for (let j = 0; j < nd; j++) {
-      const img = dets.image[dByClass.items[d0 + j]];
+      const img = pImage[d0 + j];
       rankInImage[j] = dCount[img];
       dLocal[dStart[img] + dCount[img]++] = j; // position in the class list
     }
 
-    // Evaluate every image: status per (area, threshold, detection of the class).
-    if (status.length < A * T * nd) status = new Uint8Array(A * T * nd);
+    // Evaluate every image: a status per (detection of the class, area range, threshold).
     const nposA = [0, 0, 0, 0];
     for (const img of images) {
       const G = gCount[img], D = Math.min(dCount[img], cap);
@@ -193,9 +207,9 @@ export function cocoAP(
           }
           for (let d = 0; d < D; d++) {
             const j = dLocal[dBase + d];
-            const area = dets.area[dByClass.items[d0 + j]];
+            const area = pArea[d0 + j];
             const st = area < lo || area > hi ? IGNORED : 0;
-            for (let t = 0; t < T; t++) status[(a * T + t) * nd + j] = st;
+            for (let at = j * AT + a * T, end = at + T; at < end; at++) status[at] = st;
           }
         }
         continue;
@@ -203,8 +217,8 @@ export function cocoAP(
       if (ious.length < D * G) ious = new Float64Array(D * G);
       if (gOrd.length < G) { gOrd = new Int32Array(G); gIg = new Uint8Array(G); gCrowd = new Uint8Array(G); gtm = new Int32Array(G); }
       for (let d = 0; d < D; d++) {
-        const di = dByClass.items[d0 + dLocal[dBase + d]];
-        for (let g = 0; g < G; g++) ious[d * G + g] = iouCOCO(dets.boxes, di, gts.boxes, gLocal[gBase + g], gts.flag[gLocal[gBase + g]]);
+        const p = d0 + dLocal[dBase + d];
+        for (let g = 0; g < G; g++) ious[d * G + g] = iouCOCO(pBox, p, gts.boxes, gLocal[gBase + g], gts.flag[gLocal[gBase + g]]);
       }
       for (let a = 0; a < A; a++) {
         const lo = COCO_AREA_RANGES[a][0], hi = COCO_AREA_RANGES[a][1];
@@ -220,7 +234,6 @@ export function cocoAP(
         }
         for (let t = 0; t < T; t++) {
           const round = ++matchRound; // gtm[q] === round: matched in this (image, range, threshold)
-          const sBase = (a * T + t) * nd;
           for (let d = 0; d < D; d++) {
             let best = thr[t];
             let m = -1;
@@ -234,11 +247,12 @@ export function cocoAP(
               m = q;
             }
             const j = dLocal[dBase + d];
+            const at = j * AT + a * T + t;
             if (m === -1) {
-              const area = dets.area[dByClass.items[d0 + j]];
-              status[sBase + j] = area < lo || area > hi ? IGNORED : 0;
+              const area = pArea[d0 + j];
+              status[at] = area < lo || area > hi ? IGNORED : 0;
             } else {
-              status[sBase + j] = gIg[m] ? IGNORED : TP;
+              status[at] = gIg[m] ? IGNORED : TP;
               gtm[m] = round;
             }
           }
@@ -249,6 +263,7 @@ export function cocoAP(
 
     // Accumulate the class. Recall only rises at a TP and precision only rises at a TP, so the
     // interpolated precision at a recall point is the envelope over TP events: record those only.
+    const prStride = maxNd + 1;
     let prevSel = -1;
     for (let mi = 0; mi < M; mi++) {
       const maxDet = Math.min(maxDets[mi], cap);
@@ -263,18 +278,22 @@ export function cocoAP(
       for (let a = 0; a < A; a++) {
         const np = nposA[a];
         if (np === 0) continue;
-        for (let t = 0; t < T; t++) {
-          const sBase = (a * T + t) * nd;
-          let tp = 0, fp = 0;
-          for (let q = 0; q < nSel; q++) {
-            const st = status[sBase + sel[q]];
+        tpT.fill(0);
+        fpT.fill(0);
+        for (let q = 0; q < nSel; q++) {
+          const base = sel[q] * AT + a * T;
+          for (let t = 0; t < T; t++) {
+            const st = status[base + t];
             if (st === TP) {
-              tp++;
-              pr[tp] = tp / (tp + fp); // precision at the tp-th true positive
-            } else if (st !== IGNORED) fp++;
+              const c = ++tpT[t];
+              pr[t * prStride + c] = c / (c + fpT[t]); // precision at the c-th true positive
+            } else if (st !== IGNORED) fpT[t]++;
           }
+        }
+        for (let t = 0; t < T; t++) {
+          const tp = tpT[t], o = t * prStride;
           recall[((t * K + k) * A + a) * M + mi] = tp / np;
-          for (let i = tp - 1; i >= 1; i--) if (pr[i + 1] > pr[i]) pr[i] = pr[i + 1];
+          for (let i = tp - 1; i >= 1; i--) if (pr[o + i + 1] > pr[o + i]) pr[o + i] = pr[o + i + 1];
           // recall point 0 reads index 0: the envelope over everything (0 without a TP)
           let i = 1;
           const pBase = ((t * R) * K + k) * A * M + a * M + mi;
@@ -282,7 +301,7 @@ export function cocoAP(
           for (let r = 0; r < R; r++) {
             const rt = COCO_RECALL_THRESHOLDS[r];
             while (i <= tp && i / np < rt) i++;
-            precision[pBase + r * stride] = i <= tp ? pr[i] : 0;
+            precision[pBase + r * stride] = i <= tp ? pr[o + i] : 0;
           }
         }
       }
