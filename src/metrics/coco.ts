@@ -66,6 +66,7 @@ export const COCO_AREA_RANGES: readonly (readonly [number, number])[] = Object.f
 
 const FN = 'cocoAP';
 const IGNORED = 2, TP = 1;
+const ALL_FP = 0, ALL_IGNORED = 1, MIXED = 2;
 
 /**
  * COCO-style box AP, AR and per-class AP.
@@ -153,6 +154,9 @@ export function cocoAP(
   const dLocal = new Int32Array(maxNd);
   const rankInImage = new Int32Array(maxNd);
   const status = new Uint8Array(maxNd * AT); // status[j · A·T + a · T + t]: 0 FP, 1 TP, 2 ignored
+  // summary[j · A + a]: ALL_FP / ALL_IGNORED when the status is the same at every threshold (status
+  // then left unwritten), MIXED otherwise. Most detections are plain FPs: they cost one byte.
+  const summary = new Uint8Array(maxNd * A);
   const sel = new Int32Array(maxNd);
   const pr = new Float64Array(T * (maxNd + 1)); // pr[t · (maxNd + 1) + i]: precision at the i-th TP
   const tpT = new Int32Array(T), fpT = new Int32Array(T);
@@ -208,8 +212,7 @@ export function cocoAP(
           for (let d = 0; d < D; d++) {
             const j = dLocal[dBase + d];
             const area = pArea[d0 + j];
-            const st = area < lo || area > hi ? IGNORED : 0;
-            for (let at = j * AT + a * T, end = at + T; at < end; at++) status[at] = st;
+            summary[j * A + a] = area < lo || area > hi ? ALL_IGNORED : ALL_FP;
           }
         }
         continue;
@@ -257,6 +260,13 @@ export function cocoAP(
             }
           }
         }
+        for (let d = 0; d < D; d++) {
+          const j = dLocal[dBase + d];
+          const b = j * AT + a * T, first = status[b];
+          let same = first !== TP;
+          for (let t = 1; t < T && same; t++) same = status[b + t] === first;
+          summary[j * A + a] = !same ? MIXED : first === IGNORED ? ALL_IGNORED : ALL_FP;
+        }
       }
     }
     npos[k] = nposA[0];
@@ -280,13 +290,18 @@ export function cocoAP(
         if (np === 0) continue;
         tpT.fill(0);
         fpT.fill(0);
+        let fpAll = 0; // FPs at every threshold, counted once
         for (let q = 0; q < nSel; q++) {
-          const base = sel[q] * AT + a * T;
+          const j = sel[q];
+          const sum = summary[j * A + a];
+          if (sum === ALL_FP) { fpAll++; continue; }
+          if (sum === ALL_IGNORED) continue;
+          const base = j * AT + a * T;
           for (let t = 0; t < T; t++) {
             const st = status[base + t];
             if (st === TP) {
               const c = ++tpT[t];
-              pr[t * prStride + c] = c / (c + fpT[t]); // precision at the c-th true positive
+              pr[t * prStride + c] = c / (c + fpT[t] + fpAll); // precision at the c-th true positive
             } else if (st !== IGNORED) fpT[t]++;
           }
         }
