@@ -127,17 +127,27 @@ export function cocoAP(
   // Per class: score descending, then image order, then input order (a stable sort of the image-ordered list).
   const gByClass = groupBy(identityOrder(gts.n), gts.cls, K);
   const dByClass = groupBy(byImage, dets.cls, K);
-  sortSegmentsByScore(dets.scores, dByClass.items, dByClass.start);
-
-  // Detections permuted once into class-sorted order, so every later pass reads memory in order.
-  const order = dByClass.items;
-  const pImage = new Int32Array(dets.n), pArea = new Float64Array(dets.n), pBox = new Float64Array(4 * dets.n);
+  // Score, image and area gathered once in that order (the one scattered read per detection), the
+  // class segments sorted on the gathered scores, then image and area permuted within each segment.
+  // Boxes are read through `order` only where an image has ground truth to match.
+  const pre = dByClass.items;
+  const sScore = new Float64Array(dets.n), sImage = new Int32Array(dets.n), sArea = new Float64Array(dets.n);
   for (let p = 0; p < dets.n; p++) {
-    const di = order[p];
-    pImage[p] = dets.image[di];
-    pArea[p] = dets.area[di];
-    for (let c = 0; c < 4; c++) pBox[4 * p + c] = dets.boxes[4 * di + c];
+    const di = pre[p];
+    sScore[p] = dets.scores[di];
+    sImage[p] = dets.image[di];
+    sArea[p] = dets.area[di];
   }
+  const perm = identityOrder(dets.n);
+  sortSegmentsByScore(sScore, perm, dByClass.start);
+  const order = new Int32Array(dets.n), pImage = new Int32Array(dets.n), pArea = new Float64Array(dets.n);
+  for (let p = 0; p < dets.n; p++) {
+    const q = perm[p];
+    order[p] = pre[q];
+    pImage[p] = sImage[q];
+    pArea[p] = sArea[q];
+  }
+
 
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
@@ -220,8 +230,8 @@ export function cocoAP(
       if (ious.length < D * G) ious = new Float64Array(D * G);
       if (gOrd.length < G) { gOrd = new Int32Array(G); gIg = new Uint8Array(G); gCrowd = new Uint8Array(G); gtm = new Int32Array(G); }
       for (let d = 0; d < D; d++) {
-        const p = d0 + dLocal[dBase + d];
-        for (let g = 0; g < G; g++) ious[d * G + g] = iouCOCO(pBox, p, gts.boxes, gLocal[gBase + g], gts.flag[gLocal[gBase + g]]);
+        const di = order[d0 + dLocal[dBase + d]];
+        for (let g = 0; g < G; g++) ious[d * G + g] = iouCOCO(dets.boxes, di, gts.boxes, gLocal[gBase + g], gts.flag[gLocal[gBase + g]]);
       }
       for (let a = 0; a < A; a++) {
         const lo = COCO_AREA_RANGES[a][0], hi = COCO_AREA_RANGES[a][1];

@@ -245,7 +245,7 @@ function randomScene(seed: number, nImages = 5, K = 2): { dets: DetectionBox[]; 
   for (let i = 0; i < nImages; i++) {
     const id = String(int(3) === 0 ? i * 7 : i);
     for (let o = int(5); o > 0; o--) {
-      const x = int(100), y = int(100), w = 3 + int(120), h = 3 + int(120);
+      const x = int(100), y = int(100), w = 4 + int(120), h = 4 + int(120); // ≥ 4: jittered copies keep x1 ≤ x2
       const b: Box = [x, y, x + w, y + h];
       const classId = int(K);
       gts.push({ imageId: id, classId, box: b, iscrowd: r() < 0.1, ...(r() < 0.2 ? { area: int(12000) } : {}) });
