@@ -38,3 +38,10 @@ export { packTargets, buildTargets } from './targets.js';
 export type { YOLOv2LossTerms, LossState } from './loss.js';
 export { YOLOv2Loss } from './loss.js';
 // --- end loss area ---
+// --- eval: VOC and COCO average precision (src/metrics) ---
+export type { DetectionBox, GroundTruthBox, COCOGroundTruthBox } from './metrics/types.js';
+export type { VOCAPOptions, VOCAPResult, VOCClassResult } from './metrics/voc.js';
+export { vocAP, VOC07_RECALL_THRESHOLDS } from './metrics/voc.js';
+export type { COCOAPOptions, COCOAPResult, COCOClassResult } from './metrics/coco.js';
+export { cocoAP, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, COCO_AREA_RANGES } from './metrics/coco.js';
+// --- end eval ---

@@ -73,3 +73,20 @@ export type { DataBatch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, 
 export { BACKEND_CANDIDATES, selectBackend } from './backend.js';
 export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './backend.js';
 // ---- end data ------------------------------------------------------------------------------------
+// --- eval: devkit / YOLO / split text formats, VOC folder evaluation, reports ---
+export type {
+  DevkitDetection, YOLOLabel, NumberFormatOptions, EvaluateVOCFolderOptions, EvaluateVOCFolderResult,
+} from './devkit.js';
+export {
+  devkitResultFileName, parseDevkitResults, formatDevkitResults, readDevkitResultFile, writeDevkitResultFile,
+  writeDevkitResultFolder, parseYOLOLabels, formatYOLOLabels, readYOLOLabelFile, writeYOLOLabelFile,
+  parseVOCSplit, readVOCSplit, evaluateVOCFolder,
+} from './devkit.js';
+// --- end eval ---
+// --- eval: reports ---
+export type { InputSizeRow, VOCReportInput, COCOSummaryInput, PRCurveOptions, PRCurveInput } from './report.js';
+export {
+  formatFixed, formatInputSizeLine, formatInputSizeTable, formatVOCReport, formatCOCOSummary,
+  prCurveSpec, renderPRCurvesSVG, renderPRCurvesPNG, writePRCurvesPNG,
+} from './report.js';
+// --- end eval reports ---
