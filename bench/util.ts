@@ -2,16 +2,11 @@
  * Shared benchmark helpers: backend set-up, median timing and JSON-line output.
  * Every benchmark prints one JSON line per measurement: {"name","backend","medianMs",...}.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
-// Node resolves '@tensorflow/tfjs-core' to its CJS bundle, and the ESM-only deep import of
-// register_all_gradients fails under tsx (directory import); require() loads it, and the gradients
-// land in tfjs-core's global registry shared by both copies.
-createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
-// tfjs-core/dist/register_all_gradients cannot load under tsx (ESM directory import 'dist/gradients');
-// the CJS bundle of tfjs-layers registers the same gradients.
-import '@tensorflow/tfjs-layers';
-// tsx cannot `import` tfjs-core's ESM subpath (directory imports inside); Node's require (with require(esm)) can.
+import * as tf from '@tensorflow/tfjs-core';
+// Under tsx, Node resolves '@tensorflow/tfjs-core' to its CJS bundle and the ESM deep import of
+// register_all_gradients fails (directory import); require() loads it, and the gradients land in
+// tfjs-core's global kernel registry.
 createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
