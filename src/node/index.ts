@@ -90,3 +90,9 @@ export {
   prCurveSpec, renderPRCurvesSVG, renderPRCurvesPNG, writePRCurvesPNG,
 } from './report.js';
 // --- end eval reports ---
+
+// charts
+export { renderVegaLiteSVG, renderVegaLitePNG, lossCurveSpec, writeLossCurvePNG } from './chart.js';
+
+// model files (TF.js layers format) without tfjs-node
+export { saveModel, loadModel } from './model-io.js';

@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import { renderVegaLitePNG, renderVegaLiteSVG } from './chart.js';
 import { writeFile } from 'node:fs/promises';
 import { ValueError, describe } from '../errors.js';
 
@@ -191,21 +192,12 @@ export function prCurveSpec(result: PRCurveInput, options: PRCurveOptions = {}):
 
 /** Render the precision–recall curves to an SVG string (vega-lite → vega, headless renderer). */
 export async function renderPRCurvesSVG(result: PRCurveInput, options: PRCurveOptions = {}): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
-  const spec = vl.compile(prCurveSpec(result, options) as unknown as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return renderVegaLiteSVG(prCurveSpec(result, options));
 }
 
 /** Render the precision–recall curves to PNG bytes (SVG rasterised by sharp). */
 export async function renderPRCurvesPNG(result: PRCurveInput, options: PRCurveOptions = {}): Promise<Buffer> {
-  const svg = await renderPRCurvesSVG(result, options);
-  const { default: sharp } = await import('sharp');
-  return sharp(Buffer.from(svg), { density: 72 * (options.scale ?? 2) }).png().toBuffer();
+  return renderVegaLitePNG(prCurveSpec(result, options), options.scale ?? 2);
 }
 
 /** Write the precision–recall curves as a PNG file. */
