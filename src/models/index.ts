@@ -18,3 +18,6 @@ export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './we
 // --- training kernels ---
 export type { TrainingKernelOptions } from './kernels.js';
 export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from './kernels.js';
+
+// --- head initialisation (lead) ---
+export { initObjectnessPrior } from './init.js';

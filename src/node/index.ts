@@ -96,3 +96,7 @@ export { renderVegaLiteSVG, renderVegaLitePNG, lossCurveSpec, writeLossCurvePNG 
 
 // model files (TF.js layers format) without tfjs-node
 export { saveModel, loadModel } from './model-io.js';
+
+// evaluation of a model on a dataset at several input sizes
+export type { EvaluateDetectorOptions, SizeEvaluation } from './evaluate.js';
+export { evaluateDetector } from './evaluate.js';
