@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { kmeansAnchors, LOSS_PRESETS, packTargets, YOLOv2Loss, type Anchor } from '../src/index.js';
+import { kmeansAnchors, LOSS_PRESETS, packTargets, ValueError, YOLOv2Loss, type Anchor, type AnchorUnits, type YOLOv2LossConfig } from '../src/index.js';
 import { initObjectnessPrior, registerTrainingKernels, tinyYOLOv2 } from '../src/models/index.js';
 import {
-  BatchLoader, evaluateDetector, formatInputSizeTable, formatVOCReport, saveModel, selectBackend, SyntheticDataset,
+  BatchLoader, evaluateDetector, formatInputSizeTable, formatVOCReport, resizeImage, saveModel, selectBackend, SyntheticDataset,
   train, trainerBatches, writeDetectionsPNG, writeLossCurvePNG, writePRCurvesPNG,
 } from '../src/node/index.js';
 import { registerGradients } from './gradients.js';
@@ -41,6 +41,13 @@ export interface DemoOptions {
   pictures: number;
   /** Print progress. */
   progress: boolean;
+  /** The loss: a preset name of LOSS_PRESETS (default 'darknet') and overrides spread over it. */
+  lossPreset: string;
+  lossOverrides: Partial<YOLOv2LossConfig>;
+  /** Anchor units: 'grid' (fixed anchors, default) or 'relative' (the records' scaled anchors). */
+  anchorUnits: AnchorUnits;
+  /** Darknet-style burn-in over the first 5% of the steps (default on). */
+  warmup: boolean;
 }
 
 /** The defaults of `npm run demo`. */
@@ -57,6 +64,10 @@ export const DEMO_DEFAULTS: DemoOptions = {
   lr: 5e-3,
   pictures: 6,
   progress: true,
+  lossPreset: 'darknet',
+  lossOverrides: {},
+  anchorUnits: 'grid',
+  warmup: true,
 };
 
 /** The `--quick` budget: the whole pipeline in seconds (used by CI). */
@@ -103,13 +114,15 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   for (let i = 0; sizes.length < 2000; i++) {
     for (const ob of trainSet.getSync(i).objects) sizes.push([(ob.box[2] - ob.box[0]) / o.baseSize, (ob.box[3] - ob.box[1]) / o.baseSize]);
   }
-  const km = kmeansAnchors(sizes, 5, { seed: o.seed, units: 'grid', gridSize: o.baseSize / 32 });
+  const km = kmeansAnchors(sizes, 5, { seed: o.seed, units: o.anchorUnits, gridSize: o.baseSize / 32 });
   const anchors = km.anchors;
+  const preset = LOSS_PRESETS[o.lossPreset];
+  if (!preset) throw new ValueError(`runDemo: 'lossPreset' must be one of ${Object.keys(LOSS_PRESETS).join(', ')}, got '${o.lossPreset}'`);
 
   const model = tinyYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier });
   seedWeights(model, o.seed);
   initObjectnessPrior(model, CLASSES, 0.01);
-  const loss = new YOLOv2Loss({ ...LOSS_PRESETS.darknet, anchors, numClasses: CLASSES });
+  const loss = new YOLOv2Loss({ ...preset, ...o.lossOverrides, anchors, anchorUnits: o.anchorUnits, numClasses: CLASSES });
   const loader = new BatchLoader(trainSet, {
     batchSize: o.batchSize, sizes: o.trainSizes, sizeEvery: 10, seed: o.seed,
     augment: { jitter: 0.2, hue: 0.05, saturation: 1.3, exposure: 1.3 },
@@ -119,13 +132,13 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   const result = await train({
     model, loss, batches: trainerBatches(loader, packTargets), rng: loader,
     epochs: 1, stepsPerEpoch: o.steps,
-    schedule: { lr: o.lr, warmup: { epochs: 0.05, mode: 'burn-in' }, decay: { type: 'cosine', epochs: 1, minLr: o.lr * 0.02 } },
+    schedule: { lr: o.lr, ...(o.warmup ? { warmup: { epochs: 0.05, mode: 'burn-in' as const } } : {}), decay: { type: 'cosine', epochs: 1, minLr: o.lr * 0.02 } },
     logFile: join(out, 'train-log.jsonl'), progress: o.progress,
   });
   const trainMinutes = (performance.now() - tTrain) / 60_000;
   await writeFile(join(out, 'train-log.jsonl'), result.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
 
-  const evals = await evaluateDetector(model, testSet, { anchors, numClasses: CLASSES, sizes: o.evalSizes, batchSize: 16 });
+  const evals = await evaluateDetector(model, testSet, { anchors, anchorUnits: o.anchorUnits, numClasses: CLASSES, sizes: o.evalSizes, batchSize: 16 });
   const base = evals.find((e) => e.size === o.baseSize) ?? evals[0];
   const table = formatInputSizeTable(evals.map((e) => ({ size: e.size, ap50_95: e.coco.AP, ap50: e.voc.mAP })));
   const vocText = formatVOCReport(base.voc, { classNames: trainSet.classNames });
@@ -134,16 +147,19 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   // Pictures: loss curve, PR curves at the base size, detections on held-out images.
   await writeLossCurvePNG(join(out, 'loss.png'), result.history, `tiny-YOLOv2 ×${o.widthMultiplier} on synthetic shapes`);
   await writePRCurvesPNG(join(out, 'pr-curves.png'), base.voc, { classNames: [...trainSet.classNames] });
+  const zoom = Math.max(1, Math.round(384 / o.baseSize)); // small images are drawn enlarged, so labels stay readable
+  const scaled = (b: readonly number[]) => b.map((v) => v * zoom) as [number, number, number, number];
   for (let i = 0; i < Math.min(o.pictures, o.testImages); i++) {
     const sample = testSet.getSync(i);
     const dets = base.detections.filter((d) => d.imageId === sample.id && d.score >= 0.3);
-    await writeDetectionsPNG(join(out, `detections-${i}.png`), sample.image, dets.map((d) => ({ box: d.box as [number, number, number, number], classId: d.classId, score: d.score })), {
+    const image = await resizeImage(sample.image, sample.image.width * zoom, sample.image.height * zoom, 'nearest');
+    await writeDetectionsPNG(join(out, `detections-${i}.png`), image, dets.map((d) => ({ box: scaled(d.box), classId: d.classId, score: d.score })), {
       units: 'pixels', classNames: trainSet.classNames,
-      groundTruth: sample.objects.map((g) => ({ box: g.box, classId: g.classId })),
+      groundTruth: sample.objects.map((g) => ({ box: scaled(g.box), classId: g.classId })),
     });
   }
   await saveModel(model, join(out, 'model'));
-  await writeFile(join(out, 'model', 'meta.json'), JSON.stringify({ classNames: trainSet.classNames, anchors, anchorUnits: 'grid', inputSize: o.baseSize }, null, 1));
+  await writeFile(join(out, 'model', 'meta.json'), JSON.stringify({ classNames: trainSet.classNames, anchors, anchorUnits: o.anchorUnits, inputSize: o.baseSize }, null, 1));
 
   const report: DemoReport = {
     voc07_mAP50: base.voc.mAP,
