@@ -207,6 +207,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       stepsThisCall++;
       progress?.update(record, step, stepsPerEpoch, epochs);
       options.onStep?.(record);
+      // Let the event loop run once per step: the steps are CPU-bound and their awaits resolve as
+      // microtasks, which would starve file writes (the log), timers (the progress bar) and signals.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const epochDone = inEpoch === stepsPerEpoch - 1;
       if (epochDone) {
         const every = options.checkpointEvery ?? 1;

@@ -147,3 +147,22 @@ describe('train', () => {
     model.dispose();
   });
 });
+
+describe('train and the event loop', () => {
+  it('lets I/O run during training: the log file fills while steps are still being taken', async () => {
+    const model = tinyModel();
+    const log = join(tmp(), 'live.jsonl');
+    const sizesSeen: number[] = [];
+    await train({
+      model, loss: stubLoss, batches: fixedBatch, epochs: 1, stepsPerEpoch: 6, schedule: { lr: 0.001 }, progress: false, logFile: log,
+      onStep: (r) => {
+        if (r.step === 5) {
+          // by the last step, the earlier lines have been flushed by the event loop
+          sizesSeen.push(readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length);
+        }
+      },
+    });
+    expect(sizesSeen[0]).toBeGreaterThanOrEqual(3);
+    model.dispose();
+  });
+});
