@@ -8,6 +8,11 @@
  */
 // --- models ---
 export type { ModelOptions } from './options.js';
+import type { ModelOptions } from './options.js';
+/** Options of {@link tinyYOLOv2} (same as {@link ModelOptions}). */
+export type TinyYOLOv2Options = ModelOptions;
+/** Options of {@link yolov2} (same as {@link ModelOptions}). */
+export type YOLOv2Options = ModelOptions;
 export { tinyYOLOv2, TINY_YOLOV2_FILTERS } from './tiny.js';
 export { yolov2, DARKNET19_STAGES } from './darknet19.js';
 export type { ReorgLayerArgs, DarknetBatchNormArgs } from './layers.js';

@@ -216,7 +216,7 @@ export interface DarknetBatchNormArgs {
  * (`activation: 'leaky'`). Numerically the same as tfjs-layers' `BatchNormalization` (axis −1, center
  * and scale, biased batch variance, moving averages `m ← m − (m − batch)·(1 − momentum)`) followed by
  * `LeakyReLU({alpha: 0.1})`, but with a memory-light hand-written gradient (see
- * {@link batchNormTraining}): training tiny-YOLOv2 at 416×416, batch 8, fits the 4 GB wasm heap.
+ * `batchNormTraining` in layers.ts): training tiny-YOLOv2 at 416×416, batch 8, fits the 4 GB wasm heap.
  * Weights `gamma`, `beta`, `moving_mean`, `moving_variance`, as Keras.
  * Serialisable (class name `DarknetBatchNorm`, registered with `tf.serialization`).
  */

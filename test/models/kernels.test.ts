@@ -7,7 +7,7 @@ import {
   trainingKernelsInstalled,
   unregisterTrainingKernels,
 } from '../../src/models/index.js';
-import { tileInto } from '../../src/models/kernels.js';
+import { tileInto } from '../../src/models/wasm-kernels.js';
 import { randn, rng } from '../helpers.js';
 
 const backend = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';

@@ -1,0 +1,64 @@
+/**
+ * Shared plumbing of the training kernels: minimal views of the cpu and wasm backends (this package may
+ * not import them), the registry of replaced kernels and the im2col size limit.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/* ---------- minimal views of the two backends (we may not import them) ---------- */
+
+export type TensorInfo = tf.TensorInfo;
+export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
+export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+export interface WasmBackendLike {
+  incRef(dataId: object): void;
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+export interface CpuBackendLike {
+  data: { get(dataId: object): { values: ArrayLike<number> } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
+  disposeIntermediateTensorInfo(t: TensorInfo): void;
+}
+
+/* ---------- registry of installed kernels ---------- */
+
+export interface Installed {
+  kernelName: string;
+  backendName: string;
+  original: tf.KernelConfig | undefined;
+}
+
+export const installed = new Map<string, Installed>();
+/** Default upper bound of one im2col buffer (256 MiB). */
+export const DEFAULT_IM2COL_BYTES = 256 * 2 ** 20;
+let im2colLimitBytes = DEFAULT_IM2COL_BYTES;
+
+/** Current im2col buffer limit in bytes. */
+export function im2colLimit(): number {
+  return im2colLimitBytes;
+}
+
+/** Set the im2col buffer limit in bytes. */
+export function setIm2colLimit(bytes: number): void {
+  im2colLimitBytes = bytes;
+}
+
+export function stockKernel(kernelName: string, backendName: string): KernelFunc {
+  const entry = installed.get(`${kernelName}/${backendName}`);
+  const cfg = entry ? entry.original : tf.getKernel(kernelName, backendName);
+  if (!cfg) throw new Error(`training kernels: no stock '${kernelName}' kernel for backend '${backendName}'`);
+  return cfg.kernelFunc as unknown as KernelFunc;
+}
+
+export function liveKernel(kernelName: string, backendName: string): KernelFunc {
+  const cfg = tf.getKernel(kernelName, backendName);
+  if (!cfg) throw new Error(`training kernels: no '${kernelName}' kernel for backend '${backendName}'`);
+  return cfg.kernelFunc as unknown as KernelFunc;
+}
+
