@@ -13,18 +13,26 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { LOSS_PRESETS, packTargets, TINY_VOC_ANCHORS, YOLOv2Loss } from '../src/index.js';
 import { registerTrainingKernels, tinyYOLOv2, unregisterTrainingKernels } from '../src/models/index.js';
 import { benchBackends, measure, report, useBackend } from './util.js';
 
-/**
- * Stand-in loss with the cost profile of the real one (a few passes over the head output): mean of
- * squared differences to a fixed target.
- */
-let benchTarget: tf.Tensor4D | null = null; // a fixed random target, [B, H/32, W/32, 125]
+/** The real loss: darknet's region layer on the VOC head (5 anchors, 20 classes). */
+const loss = new YOLOv2Loss({ ...LOSS_PRESETS.darknet, anchors: TINY_VOC_ANCHORS, numClasses: 20 });
+let benchTargets: tf.Tensor3D | null = null; // packed ground truth, 6 seeded objects per image
 
-// TODO(lead): switch to YOLOv2Loss(LOSS_PRESETS.darknet) at merge
+function randomTargets(batch: number): tf.Tensor3D {
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return packTargets(Array.from({ length: batch }, () => Array.from({ length: 6 }, () => {
+    const w = 0.05 + 0.5 * rand();
+    const h = 0.05 + 0.5 * rand();
+    return { classId: Math.floor(rand() * 20), box: [w / 2 + (1 - w) * rand(), h / 2 + (1 - h) * rand(), w, h] as [number, number, number, number] };
+  })));
+}
+
 function benchLoss(output: tf.Tensor4D): tf.Scalar {
-  return tf.mean(tf.squaredDifference(output, benchTarget!));
+  return loss.compute(output, benchTargets as tf.Tensor3D).total;
 }
 
 function trainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor4D): void {
@@ -112,15 +120,14 @@ export default async function (): Promise<void> {
       else unregisterTrainingKernels();
       const model = tinyYOLOv2({ numClasses: 20, inputSize });
       const optimizer = tf.train.sgd(1e-4);
-      const grid = inputSize / 32;
       const x = tf.randomUniform([batch, inputSize, inputSize, 3]) as tf.Tensor4D;
-      benchTarget = tf.randomNormal([batch, grid, grid, 125]) as tf.Tensor4D;
+      benchTargets = randomTargets(batch);
       const before = tf.memory().numTensors;
       const r = await measure(() => trainStep(model, optimizer, x), { iterations, warmup: 1 });
       const leaked = tf.memory().numTensors - before;
-      report({ name: 'train-step', backend, kernels: mode, model: 'tinyYOLOv2', inputSize, batch, ...r, tensorGrowth: leaked, note: 'measured under load' });
-      tf.dispose([x, benchTarget]);
-      benchTarget = null;
+      report({ name: 'train-step', backend, kernels: mode, model: 'tinyYOLOv2', inputSize, batch, ...r, tensorGrowth: leaked, loss: 'YOLOv2Loss (darknet preset)' });
+      tf.dispose([x, benchTargets as tf.Tensor3D]);
+      benchTargets = null;
       optimizer.dispose();
       model.dispose();
       unregisterTrainingKernels();
