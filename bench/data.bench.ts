@@ -7,35 +7,13 @@
  * - one letterboxed evaluation batch of 8 at 416;
  * - JPEG decode + sharp letterbox to 416 of one 500×375 image.
  */
+import { measure, report } from './util.js';
 import sharp from 'sharp';
 import type { DetectionDataset } from '../src/node/datasets.js';
 import { BatchLoader, evalBatches } from '../src/node/batches.js';
 import { decodeImage, letterboxImage } from '../src/node/image.js';
 import { Rng } from '../src/node/rng.js';
 import { SyntheticDataset, generateSyntheticSample } from '../src/node/synthetic.js';
-
-// bench/util.ts is not imported: its '@tensorflow/tfjs-core/dist/register_all_gradients' import fails under
-// tsx/Node ESM (ERR_UNSUPPORTED_DIR_IMPORT), and these timings need no TF.js backend. Same output format.
-async function measure(
-  fn: () => unknown,
-  { iterations = 20, warmup = 3 }: { iterations?: number; warmup?: number } = {},
-): Promise<{ medianMs: number; minMs: number; maxMs: number; iterations: number }> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
-  const mid = t.length >> 1;
-  return { medianMs: r(t.length % 2 ? t[mid] : (t[mid - 1] + t[mid]) / 2), minMs: r(t[0]), maxMs: r(t[t.length - 1]), iterations };
-}
-
-function report(result: Record<string, unknown>): void {
-  console.log(JSON.stringify(result));
-}
 
 function svgScene(seed: number, size: number): string {
   const r = new Rng(seed);

@@ -4,22 +4,13 @@
  * plain O(N · kept) JS greedy loop (the reference) for the speed-up. Checks that all agree. Also times
  * soft-NMS (linear, gaussian) on the typed-array path, with the default score threshold 0.005.
  */
+import { mulberry32 } from '../src/random.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { iouFloat32 } from '../src/boxes.js';
 import { nms } from '../src/nms.js';
 import { nmsArrays } from '../src/nms-arrays.js';
 import { benchBackends, measure, report, useBackend } from './util.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeBoxes(n: number, seed: number): { boxes: Float32Array; scores: Float32Array } {
   const r = mulberry32(seed);

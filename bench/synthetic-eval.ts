@@ -2,18 +2,9 @@
  * Seeded synthetic detection data for the evaluation benchmarks: images with objects, ~1.2 detections
  * per object (jittered copies, some duplicates) plus false positives, scores correlated with quality.
  */
+import { mulberry32 } from '../src/random.js';
 import type { COCOGroundTruthBox, DetectionBox } from '../src/index.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SyntheticEvalOptions {
   images: number;

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { mulberry32 } from './random.js';
 import { type Anchor, type AnchorUnits, ANCHOR_UNITS } from './anchors.js';
 import { ShapeError, ValueError, describe } from './errors.js';
 import { assertNumber, assertOneOf } from './validate.js';
@@ -301,14 +302,3 @@ function lloyd(w: Float64Array, h: Float64Array, k: number, cw0: Float64Array, c
   return { cw, ch, meanIoU: total / n, iterations };
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,4 +1,5 @@
 /** Shared test helpers. */
+import { mulberry32 } from '../src/random.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
@@ -17,16 +18,7 @@ export async function expectNoLeakAsync(fn: () => Promise<unknown>): Promise<voi
 }
 
 /** A small seeded PRNG (mulberry32) for reproducible random test inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Standard normal samples from a seeded uniform source (Box–Muller). */
 export function randn(rand: () => number, n: number, mean = 0, std = 1): Float32Array {
