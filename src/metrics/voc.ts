@@ -92,7 +92,7 @@ const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
  *
  * IoU is float64: `inter / (areaDet + areaGt − inter)` with `+1` on every width and height under
  * `'inclusive'`, in the script's order of operations. APs are formed so that perfect detections give
- * exactly 1 and no AP leaves [0, 1] (see {@link ap11}, {@link apAllPoint}); they agree with the script
+ * exactly 1 and no AP leaves [0, 1] (see the internal `ap11` and `apAllPoint`); they agree with the script
  * to a few ulps whenever its sort is unambiguous. The mean uses numpy's pairwise summation.
  *
  * @param detections boxes `(x1, y1, x2, y2)` with scores; any number per image and class.

@@ -40,7 +40,7 @@ export {
   shapeRowSpan,
   writeSyntheticVOC,
 } from './synthetic.js';
-export type { SyntheticOptions, SyntheticSample, SyntheticShape } from './synthetic.js';
+export type { SyntheticOptions, SyntheticSample, SyntheticShape, ResolvedSyntheticOptions } from './synthetic.js';
 export {
   classColour,
   decodeImage,

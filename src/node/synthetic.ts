@@ -78,7 +78,8 @@ export interface SyntheticOptions {
   background?: 'gradient' | 'flat';
 }
 
-interface Resolved {
+/** {@link SyntheticOptions} with every default filled in. */
+export interface ResolvedSyntheticOptions {
   width: number;
   height: number;
   minObjects: number;
@@ -92,7 +93,7 @@ interface Resolved {
 }
 
 /** Validate and fill in the defaults of {@link SyntheticOptions}. */
-export function resolveSyntheticOptions(options: SyntheticOptions = {}, fn = 'generateSyntheticSample'): Readonly<Resolved> {
+export function resolveSyntheticOptions(options: SyntheticOptions = {}, fn = 'generateSyntheticSample'): Readonly<ResolvedSyntheticOptions> {
   const width = options.width ?? 416;
   const height = options.height ?? width;
   assertNumber(fn, 'width', width, { min: 16, max: 8192, integer: true });
@@ -313,7 +314,7 @@ function paintLine(img: Canvas, rng: Rng): void {
   }
 }
 
-function sampleShapes(o: Resolved, rng: Rng, background: (x: number, y: number) => number[]): SyntheticShape[] {
+function sampleShapes(o: ResolvedSyntheticOptions, rng: Rng, background: (x: number, y: number) => number[]): SyntheticShape[] {
   const { width, height } = o;
   const count = rng.int(o.minObjects, o.maxObjects);
   const shapes: SyntheticShape[] = [];
@@ -395,7 +396,7 @@ export class SyntheticDataset implements DetectionDataset {
   readonly classNames = SYNTHETIC_CLASSES;
   readonly length: number;
   readonly seed: number;
-  readonly options: Readonly<Resolved>;
+  readonly options: Readonly<ResolvedSyntheticOptions>;
 
   constructor(options: SyntheticOptions & { seed?: number; length?: number } = {}) {
     const { seed = 0, length = 1000, ...rest } = options;
