@@ -7,10 +7,11 @@
  *
  * Two sources:
  *
- *   npx tsx scripts/browser-fixture.ts                 # seeded random weights (the committed default)
+ *   npx tsx scripts/browser-fixture.ts                 # seeded random weights
+ *   npx tsx scripts/browser-fixture.ts --train 1500    # the same, then trained N steps on synthetic shapes
  *   npx tsx scripts/browser-fixture.ts --from runs/demo/model
  *
- * `--from DIR` copies a saved TF.js model (DIR/model.json and its weight files, e.g. the demo's trained
+ * `--out DIR` writes elsewhere (default examples/browser/public). `--from DIR` copies a saved TF.js model (DIR/model.json and its weight files, e.g. the demo's trained
  * tiny model) instead of building one; `DIR/meta.json` (same fields as ours) overrides the defaults below
  * when present. Keep the committed fixture under 2 MB.
  *
@@ -20,15 +21,23 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { TINY_VOC_ANCHORS } from '../src/index.js';
-import { tinyYOLOv2 } from '../src/models/index.js';
-import { SYNTHETIC_CLASSES, encodePNG, generateSyntheticSample } from '../src/node/index.js';
+import '@tensorflow/tfjs-backend-wasm';
+import { TINY_VOC_ANCHORS, YOLOv2Loss, packTargets } from '../src/index.js';
+import { registerTrainingKernels, tinyYOLOv2 } from '../src/models/index.js';
+import {
+  BatchLoader, SYNTHETIC_CLASSES, SyntheticDataset, encodePNG, generateSyntheticSample, train, trainerBatches,
+} from '../src/node/index.js';
+
+// Under tsx (plain Node ESM) `import '@tensorflow/tfjs-core/dist/register_all_gradients'` fails on a
+// directory import; require() loads it into the same engine.
+createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const publicDir = join(root, 'examples/browser/public');
+const defaultOut = join(root, 'examples/browser/public');
 
 /** What the page and the test need to know about the model (written to `meta.json`). */
 export interface BrowserMeta {
@@ -127,10 +136,45 @@ async function copyModel(from: string, to: string): Promise<Partial<BrowserMeta>
   return existsSync(metaFile) ? (JSON.parse(await readFile(metaFile, 'utf8')) as Partial<BrowserMeta>) : {};
 }
 
+/**
+ * Train on the synthetic shapes (wasm backend with the training kernels, plain letterbox, batch 16,
+ * SGD lr 2e-3 after a 100-step warm-up, darknet-default loss). Logs the loss every 50 steps.
+ */
+async function trainModel(model: ReturnType<typeof tinyYOLOv2>, meta: BrowserMeta, steps: number): Promise<void> {
+  await tf.setBackend('wasm');
+  registerTrainingKernels();
+  const dataset = new SyntheticDataset({ seed: 11, length: 4096, width: meta.inputSize, height: meta.inputSize });
+  const loader = new BatchLoader(dataset, { batchSize: 16, sizes: [meta.inputSize], seed: 11 });
+  const loss = new YOLOv2Loss({ anchors: meta.anchors, numClasses: meta.classNames.length });
+  const stepsPerEpoch = 100;
+  const result = await train({
+    model,
+    loss,
+    batches: trainerBatches(loader, packTargets),
+    epochs: Math.ceil(steps / stepsPerEpoch),
+    stepsPerEpoch,
+    maxSteps: steps,
+    schedule: { lr: 2e-3, warmup: { epochs: 1, mode: 'linear' } },
+    progress: false,
+    onStep: (r) => {
+      if (r.step % 50 === 0 || r.step === steps - 1) {
+        console.log(`step ${r.step} loss ${r.total.toFixed(3)} (coord ${r.coord.toFixed(3)} obj ${r.obj.toFixed(3)} noobj ${r.noobj.toFixed(3)} cls ${r.cls.toFixed(3)}) ${r.imagesPerSecond.toFixed(0)} img/s`);
+      }
+    },
+  });
+  console.log(`trained ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
+  await tf.setBackend('cpu');
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const fromIndex = args.indexOf('--from');
   const from = fromIndex >= 0 ? resolve(args[fromIndex + 1] ?? '') : null;
+  const trainIndex = args.indexOf('--train');
+  const trainSteps = trainIndex >= 0 ? Number(args[trainIndex + 1]) : 0;
+  if (!(Number.isInteger(trainSteps) && trainSteps >= 0)) throw new Error(`--train needs a step count, got ${args[trainIndex + 1]}`);
+  const outIndex = args.indexOf('--out');
+  const publicDir = outIndex >= 0 ? resolve(args[outIndex + 1] ?? '') : defaultOut;
   await tf.setBackend('cpu');
   const modelDir = join(publicDir, 'model');
   await rm(modelDir, { recursive: true, force: true });
@@ -156,6 +200,14 @@ async function main(): Promise<void> {
       name: 'tiny-yolov2-fixture',
     });
     seedWeights(model, DEFAULTS.weightSeed);
+    if (trainSteps > 0) {
+      await trainModel(model, meta, trainSteps);
+      meta = {
+        ...meta,
+        confThreshold: 0.25,
+        source: `tinyYOLOv2 (widthMultiplier ${DEFAULTS.widthMultiplier}) trained ${trainSteps} steps on synthetic shapes, scripts/browser-fixture.ts --train ${trainSteps}`,
+      };
+    }
     await saveModel(model, modelDir);
     model.dispose();
   }

@@ -110,6 +110,12 @@ describe('browser example (webgl in Chromium)', () => {
         expect(m!.scoreRel).toBeLessThanOrEqual(TOL);
       }
     }
+    const all = [...matchAll(nodeDets, pageDets, t), ...matchAll(pageDets, nodeDets, t)];
+    console.log(
+      `page (webgl) vs Node (cpu): ${pageDets.length} / ${nodeDets.length} detections > ${t}; max relative diff ` +
+        `boxes ${Math.max(...all.map((m) => m?.boxRel ?? Infinity)).toExponential(2)}, ` +
+        `scores ${Math.max(...all.map((m) => m?.scoreRel ?? Infinity)).toExponential(2)}`,
+    );
     // the top detections in the same order with the same classes
     const k = Math.min(5, nodeDets.length);
     expect(pageDets.slice(0, k).map((d) => d.classId)).toEqual(nodeDets.slice(0, k).map((d) => d.classId));
@@ -120,6 +126,7 @@ describe('browser example (webgl in Chromium)', () => {
     expect(c.nmsIdentical).toBe(true);
     expect(c.nmsIndices.cpu.length).toBeGreaterThan(0);
     const m = c.maxRelDiff;
+    console.log(`webgl vs cpu, max relative diff: ${JSON.stringify(m)}; nms identical ${c.nmsIdentical}`);
     for (const v of [m.boxes, m.objectness, m.classProbs, m.scores, m.gradient, ...Object.values(m.loss)]) {
       expect(v).toBeLessThanOrEqual(TOL);
     }
