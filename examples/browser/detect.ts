@@ -9,7 +9,7 @@ import { decodeBoxes, postprocessAsync, type Detection } from 'yolov2-ts';
 // Importing the models entry registers the custom layers (DarknetBatchNorm, Reorg) with tf.serialization;
 // reference an export so a bundler honouring `sideEffects: false` keeps the module.
 import { DarknetBatchNorm, Reorg } from 'yolov2-ts/models';
-import type { BrowserMeta, DetectResults, PageDetection } from './results.js';
+import { compareThreshold, type BrowserMeta, type DetectResults, type PageDetection } from './results.js';
 
 export const CUSTOM_LAYERS = [DarknetBatchNorm.className, Reorg.className];
 
@@ -48,14 +48,14 @@ export function imageTensor(image: LoadedImage): tf.Tensor4D {
   return tf.tensor4d(f, [1, image.height, image.width, 3]);
 }
 
-/** One inference: model → decodeBoxes → postprocess. Leaves no tensor behind. */
+/** One inference: model → decodeBoxes → postprocess (above `compareThreshold(meta)`). Leaves no tensor behind. */
 export async function detect(model: tfl.LayersModel, input: tf.Tensor4D, meta: BrowserMeta): Promise<{ detections: Detection[]; head: Float32Array }> {
   const decoded = tf.tidy(() => {
     const output = model.predict(input) as tf.Tensor4D;
     return { output, ...decodeBoxes(output, { anchors: meta.anchors, numClasses: meta.classNames.length }) };
   });
   try {
-    const [detections] = await postprocessAsync(decoded, { confThreshold: meta.confThreshold, iouThreshold: 0.45 });
+    const [detections] = await postprocessAsync(decoded, { confThreshold: compareThreshold(meta), iouThreshold: 0.45 });
     const head = (await decoded.output.data()) as Float32Array;
     return { detections, head };
   } finally {
@@ -107,7 +107,8 @@ export async function runDetection(canvas: HTMLCanvasElement, meta: BrowserMeta,
   try {
     const { detections, head } = await detect(model, input, meta);
     const labelled: PageDetection[] = detections.map((d) => ({ ...d, label: meta.classNames[d.classId] ?? `class ${d.classId}` }));
-    draw(canvas, image, labelled);
+    const shown = labelled.filter((d) => d.score > meta.confThreshold);
+    draw(canvas, image, shown);
 
     // leak check: the same inference leakRuns times, tensors counted before and after
     const before = tf.memory();
@@ -124,7 +125,9 @@ export async function runDetection(canvas: HTMLCanvasElement, meta: BrowserMeta,
       pixelSum,
       pixelHash: fnv1a(image.rgb),
       confThreshold: meta.confThreshold,
-      detections: labelled,
+      detections: shown,
+      compareThreshold: compareThreshold(meta),
+      compareDetections: labelled,
       headPreview: Array.from(head.subarray(0, 16)),
       leak: {
         runs: leakRuns,

@@ -29,7 +29,11 @@ export interface DetectResults {
   pixelSum: number;
   pixelHash: number;
   confThreshold: number;
+  /** Drawn: score > confThreshold. */
   detections: PageDetection[];
+  /** Compared with Node: score > compareThreshold (the drawn ones are their prefix, greedy NMS visits by score). */
+  compareThreshold: number;
+  compareDetections: PageDetection[];
   /** Head output of the single inference (first 16 values) for debugging. */
   headPreview: number[];
   leak: { runs: number; numTensorsBefore: number; numTensorsAfter: number; numBytesBefore: number; numBytesAfter: number };
@@ -61,6 +65,16 @@ export interface PageResults {
   webgl: { version: number; float32: boolean; renderer: string };
   detect?: DetectResults;
   core?: CoreResults;
+}
+
+/**
+ * The page vs Node comparison uses every detection above min(confThreshold, this): even a trained model
+ * that is confident about a handful of objects then yields enough boxes to compare.
+ */
+export const COMPARE_THRESHOLD = 0.01;
+
+export function compareThreshold(meta: BrowserMeta): number {
+  return Math.min(meta.confThreshold, COMPARE_THRESHOLD);
 }
 
 /** Denominator floor of {@link maxRelDiff}: values smaller than this are compared absolutely at 1e-3·floor. */

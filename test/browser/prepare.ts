@@ -18,7 +18,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { decodeBoxes, postprocess, type Detection } from '../../src/index.js';
 import '../../src/models/index.js';
 import { decodeImage, encodePNG, generateSyntheticSample, imageToFloat32, type RGBImage } from '../../src/node/index.js';
-import type { BrowserMeta } from '../../examples/browser/results.js';
+import { compareThreshold, type BrowserMeta } from '../../examples/browser/results.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = join(ROOT, 'runs/browser-dist');
@@ -97,7 +97,10 @@ function fnv1a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-/** The page's pipeline on Node (current backend): decode the PNG, v·(1/255), predict, decode, postprocess. */
+/**
+ * The page's pipeline on Node (current backend): decode the PNG, v·(1/255), predict, decode, postprocess
+ * above `compareThreshold(meta)`.
+ */
 export async function nodeReference(meta: BrowserMeta): Promise<NodeReference> {
   const model = await tfl.loadLayersModel(fileHandler(join(DIST, 'model')));
   const image = await decodeImage(join(DIST, 'image.png'));
@@ -107,7 +110,7 @@ export async function nodeReference(meta: BrowserMeta): Promise<NodeReference> {
       const output = model.predict(input) as tf.Tensor4D;
       return { output, ...decodeBoxes(output, { anchors: meta.anchors, numClasses: meta.classNames.length }) };
     });
-    const [detections] = postprocess(decoded, { confThreshold: meta.confThreshold, iouThreshold: 0.45 });
+    const [detections] = postprocess(decoded, { confThreshold: compareThreshold(meta), iouThreshold: 0.45 });
     const head = decoded.output.dataSync() as Float32Array;
     tf.dispose([input, decoded]);
     let pixelSum = 0;
