@@ -11,7 +11,8 @@
  *   npx tsx scripts/browser-fixture.ts --train 1500    # the same, then trained N steps on synthetic shapes
  *   npx tsx scripts/browser-fixture.ts --from runs/demo/model
  *
- * `--out DIR` writes elsewhere (default examples/browser/public). `--from DIR` copies a saved TF.js model (DIR/model.json and its weight files, e.g. the demo's trained
+ * `--width M` sets the width multiplier (default 0.125), `--float16` stores the weights as half floats
+ * (TF.js dequantises them on load; both the page and Node see the same values). `--out DIR` writes elsewhere (default examples/browser/public). `--from DIR` copies a saved TF.js model (DIR/model.json and its weight files, e.g. the demo's trained
  * tiny model) instead of building one; `DIR/meta.json` (same fields as ours) overrides the defaults below
  * when present. Keep the committed fixture under 2 MB.
  *
@@ -108,23 +109,58 @@ function seedWeights(model: ReturnType<typeof tinyYOLOv2>, seed: number): void {
   tf.dispose(values);
 }
 
-async function saveModel(model: ReturnType<typeof tinyYOLOv2>, dir: string): Promise<void> {
+async function saveModel(model: ReturnType<typeof tinyYOLOv2>, dir: string, float16 = false): Promise<void> {
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const data = artifacts.weightData;
-      const bytes = Array.isArray(data) ? Buffer.concat(data.map((b) => Buffer.from(b))) : Buffer.from(data as ArrayBuffer);
+      let bytes = Array.isArray(data) ? Buffer.concat(data.map((b) => Buffer.from(b))) : Buffer.from(data as ArrayBuffer);
+      let specs = artifacts.weightSpecs ?? [];
+      if (float16) {
+        // every weight is float32 here: store IEEE half floats, dequantised by tf.io on load (half the size)
+        const f32 = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+        const half = new Uint16Array(f32.length);
+        for (let i = 0; i < f32.length; i++) half[i] = toHalf(f32[i]);
+        bytes = Buffer.from(half.buffer);
+        specs = specs.map((w) => ({ ...w, quantization: { dtype: 'float16' as const } }));
+      }
       const json = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format ?? 'layers-model',
         generatedBy: artifacts.generatedBy,
         convertedBy: artifacts.convertedBy ?? null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
       };
       await writeFile(join(dir, 'model.json'), JSON.stringify(json));
       await writeFile(join(dir, 'weights.bin'), bytes);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
+}
+
+/** float32 → IEEE 754 half (round to nearest even; overflow to ±Inf, subnormals kept). */
+function toHalf(v: number): number {
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  return sign | h;
 }
 
 /** Copy a saved TF.js model directory (model.json + the files of its weights manifest). */
@@ -170,6 +206,9 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const fromIndex = args.indexOf('--from');
   const from = fromIndex >= 0 ? resolve(args[fromIndex + 1] ?? '') : null;
+  const widthIndex = args.indexOf('--width');
+  const widthMultiplier = widthIndex >= 0 ? Number(args[widthIndex + 1]) : DEFAULTS.widthMultiplier;
+  const float16 = args.includes('--float16');
   const trainIndex = args.indexOf('--train');
   const trainSteps = trainIndex >= 0 ? Number(args[trainIndex + 1]) : 0;
   if (!(Number.isInteger(trainSteps) && trainSteps >= 0)) throw new Error(`--train needs a step count, got ${args[trainIndex + 1]}`);
@@ -185,7 +224,7 @@ async function main(): Promise<void> {
     // tiny-voc's anchors are for a 13×13 grid; scaled to this input's grid (inputSize / 32 cells)
     anchors: TINY_VOC_ANCHORS.map(([w, h]) => [round3((w * DEFAULTS.inputSize) / 416), round3((h * DEFAULTS.inputSize) / 416)] as [number, number]),
     inputSize: DEFAULTS.inputSize,
-    source: `random tinyYOLOv2 (widthMultiplier ${DEFAULTS.widthMultiplier}, seed ${DEFAULTS.weightSeed}), scripts/browser-fixture.ts`,
+    source: `random tinyYOLOv2 (widthMultiplier ${widthMultiplier}, seed ${DEFAULTS.weightSeed}), scripts/browser-fixture.ts`,
     confThreshold: 0.2,
   };
   if (from) {
@@ -195,7 +234,7 @@ async function main(): Promise<void> {
     const model = tinyYOLOv2({
       numClasses: meta.classNames.length,
       anchors: meta.anchors,
-      widthMultiplier: DEFAULTS.widthMultiplier,
+      widthMultiplier,
       inputSize: null,
       name: 'tiny-yolov2-fixture',
     });
@@ -205,10 +244,10 @@ async function main(): Promise<void> {
       meta = {
         ...meta,
         confThreshold: 0.25,
-        source: `tinyYOLOv2 (widthMultiplier ${DEFAULTS.widthMultiplier}) trained ${trainSteps} steps on synthetic shapes, scripts/browser-fixture.ts --train ${trainSteps}`,
+        source: `tinyYOLOv2 (widthMultiplier ${widthMultiplier}) trained ${trainSteps} steps on synthetic shapes, scripts/browser-fixture.ts ${args.join(' ')}`,
       };
     }
-    await saveModel(model, modelDir);
+    await saveModel(model, modelDir, float16);
     model.dispose();
   }
   const sample = generateSyntheticSample(DEFAULTS.imageSeed, { width: meta.inputSize, height: meta.inputSize, minObjects: 3, maxObjects: 5 });
