@@ -104,7 +104,10 @@ describe('browser example (webgl in Chromium)', () => {
     // compared above a low threshold on purpose: several detections even for a confident trained model
     expect(nodeDets.length).toBeGreaterThanOrEqual(3);
     // the screenshot must show detections, and what the page drew is the part above the display threshold
-    expect(results.detect!.detections.length).toBeGreaterThan(0);
+    expect(
+      results.detect!.detections.length,
+      `nothing drawn: no detection above confThreshold ${meta.confThreshold} (${meta.source}); lower confThreshold in its meta.json`,
+    ).toBeGreaterThan(0);
     expect(results.detect!.detections.length).toBe(pageDets.filter((d) => d.score > meta.confThreshold).length);
     for (const [from, to] of [[nodeDets, pageDets], [pageDets, nodeDets]] as const) {
       const matches = matchAll(from, to, t);
