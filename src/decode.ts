@@ -12,7 +12,7 @@ export type { HeadSpec, Layout } from './head.js';
 export const MAX_LOG_SCALE = 20;
 
 /** The result of {@link decodeBoxes}. Rows are in head order: row `(j·W + i)·A + a` of each image. */
-export interface DecodedBoxes {
+export type DecodedBoxes = {
   /** `[B, H·W·A, 4]` corner boxes `(x1, y1, x2, y2)` normalised to the input image (0…1 inside it). */
   boxes: tf.Tensor3D;
   /** `[B, H·W·A]` objectness `σ(to)`. */
@@ -21,7 +21,7 @@ export interface DecodedBoxes {
   classProbs: tf.Tensor3D;
   /** `[B, H·W·A, C]` per-class scores `objectness · p_c`. */
   scores: tf.Tensor3D;
-}
+};
 
 /**
  * Decode a YOLOv2 head output (math.md §3). For cell `(j, i)` and anchor `a` with grid prior `(p_w, p_h)`:

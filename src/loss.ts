@@ -21,7 +21,7 @@ import { type YOLOv2Targets, tensorsToAssignment } from './targets.js';
 export type { YOLOv2LossConfig } from './presets.js';
 
 /** The terms of the loss, each a scalar already reduced (divided by B for `'batch-mean'`). */
-export interface YOLOv2LossTerms {
+export type YOLOv2LossTerms = {
   /** `coord + obj + noobj + cls`, differentiable with respect to the head output. */
   total: tf.Scalar;
   /** Coordinate term (plus the prior warm-up term while it is active). */
@@ -32,7 +32,7 @@ export interface YOLOv2LossTerms {
   noobj: tf.Scalar;
   /** Class term. */
   cls: tf.Scalar;
-}
+};
 
 /** Training state passed to {@link YOLOv2Loss.compute}. */
 export interface LossState {

@@ -14,7 +14,7 @@ import { assertFiniteArray, assertNumber } from './validate.js';
  * Decoded head output, as returned by `decodeBoxes` (only `boxes` and `scores` are read; the other two
  * are checked for shape).
  */
-export interface DecodedHead {
+export type DecodedHead = {
   /** `[B, K, 4]` corner boxes `(x1, y1, x2, y2)` normalised to the network input (0…1). */
   boxes: tf.Tensor3D;
   /** `[B, K]` objectness `σ(t_o)`. */
@@ -23,7 +23,7 @@ export interface DecodedHead {
   classProbs: tf.Tensor3D;
   /** `[B, K, C]` per-class scores `objectness · classProbs`. */
   scores: tf.Tensor3D;
-}
+};
 
 /** One detection, plain JS. */
 export interface Detection {

@@ -149,3 +149,15 @@ describe('decodeBoxes', () => {
     out.dispose();
   });
 });
+
+describe('decodeBoxes result as a TensorContainer', () => {
+  it('can be returned from tf.tidy and passed to tf.dispose as is', () => {
+    const before = tf.memory().numTensors;
+    const out = tf.zeros([1, 2, 2, 7]) as tf.Tensor4D;
+    const decoded = tf.tidy(() => decodeBoxes(out, { anchors: [[1, 1]], numClasses: 2 }));
+    expect(decoded.boxes.shape).toEqual([1, 4, 4]);
+    tf.dispose(decoded);
+    out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
