@@ -19,6 +19,8 @@
  * Run with `npx tsx`. The test (`npm run test:browser`) also prefers `runs/demo/model` automatically when it
  * exists (see test/browser/detect.test.ts), so replacing this fixture is optional.
  */
+import type { BrowserMeta } from '../examples/browser/results.js';
+import { mulberry32 } from '../src/random.js';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,18 +42,7 @@ createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradient
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const defaultOut = join(root, 'examples/browser/public');
 
-/** What the page and the test need to know about the model (written to `meta.json`). */
-export interface BrowserMeta {
-  classNames: string[];
-  /** Anchors in grid units (cells of the output grid). */
-  anchors: Array<[number, number]>;
-  /** Square model input in pixels; `image.png` has this size. */
-  inputSize: number;
-  /** Where the weights came from. */
-  source: string;
-  /** Suggested display threshold for the page and the comparison test. */
-  confThreshold: number;
-}
+export type { BrowserMeta };
 
 const DEFAULTS = {
   inputSize: 128,
@@ -62,17 +53,6 @@ const DEFAULTS = {
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
-/** mulberry32: a small seeded uniform generator. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number, n: number, std: number): Float32Array {
   const out = new Float32Array(n);
