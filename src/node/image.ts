@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { FormatError, ValueError, describe } from '../errors.js';
 import { assertNumber } from '../validate.js';
+import { letterboxParams } from '../letterbox.js';
 import type { RGBImage } from './datasets.js';
 
 function assertImage(fn: string, name: string, img: unknown): asserts img is RGBImage {
@@ -128,19 +129,16 @@ export function letterboxGeometry(srcWidth: number, srcHeight: number, dstWidth:
   for (const [n, v] of [['srcWidth', srcWidth], ['srcHeight', srcHeight], ['dstWidth', dstWidth], ['dstHeight', dstHeight]] as const) {
     assertNumber('letterboxGeometry', n, v, { min: 1, integer: true });
   }
-  const scale = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
-  const width = Math.min(dstWidth, Math.max(1, Math.round(srcWidth * scale)));
-  const height = Math.min(dstHeight, Math.max(1, Math.round(srcHeight * scale)));
-  const left = Math.floor((dstWidth - width) / 2);
-  const top = Math.floor((dstHeight - height) / 2);
+  // the core's arithmetic (exact integer comparison of the two ratios, round on the free side)
+  const p = letterboxParams(srcWidth, srcHeight, { width: dstWidth, height: dstHeight });
   return {
-    scale,
-    width,
-    height,
-    left,
-    top,
-    right: dstWidth - width - left,
-    bottom: dstHeight - height - top,
+    scale: p.scale,
+    width: p.newW,
+    height: p.newH,
+    left: p.padX,
+    top: p.padY,
+    right: dstWidth - p.newW - p.padX,
+    bottom: dstHeight - p.newH - p.padY,
     canvasWidth: dstWidth,
     canvasHeight: dstHeight,
   };
