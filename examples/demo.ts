@@ -48,6 +48,8 @@ export interface DemoOptions {
   anchorUnits: AnchorUnits;
   /** Darknet-style burn-in over the first 5% of the steps (default on). */
   warmup: boolean;
+  /** Clip the global gradient norm to this value (off when undefined). */
+  clipGradNorm?: number;
 }
 
 /** The defaults of `npm run demo`. */
@@ -134,6 +136,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
     epochs: 1, stepsPerEpoch: o.steps,
     schedule: { lr: o.lr, ...(o.warmup ? { warmup: { epochs: 0.05, mode: 'burn-in' as const } } : {}), decay: { type: 'cosine', epochs: 1, minLr: o.lr * 0.02 } },
     logFile: join(out, 'train-log.jsonl'), progress: o.progress,
+    ...(o.clipGradNorm !== undefined ? { clipGradNorm: o.clipGradNorm } : {}),
   });
   const trainMinutes = (performance.now() - tTrain) / 60_000;
   await writeFile(join(out, 'train-log.jsonl'), result.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
