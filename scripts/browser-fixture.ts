@@ -11,6 +11,8 @@
  *   npx tsx scripts/browser-fixture.ts --train 1500    # the same, then trained N steps on synthetic shapes
  *   npx tsx scripts/browser-fixture.ts --from runs/demo/model
  *
+ * `--data JSON` passes SyntheticOptions to the training set and the page's image (e.g. an easier
+ * distribution: `'{"maxObjects":1,"background":"flat","noise":0,"clutterLines":[0,0]}'`).
  * `--width M` sets the width multiplier (default 0.125), `--float16` stores the weights as half floats
  * (TF.js dequantises them on load; both the page and Node see the same values). `--out DIR` writes elsewhere (default examples/browser/public). `--from DIR` copies a saved TF.js model (DIR/model.json and its weight files, e.g. the demo's trained
  * tiny model) instead of building one; `DIR/meta.json` (same fields as ours) overrides the defaults below
@@ -30,9 +32,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { TINY_VOC_ANCHORS, YOLOv2Loss, packTargets } from '../src/index.js';
-import { registerTrainingKernels, tinyYOLOv2 } from '../src/models/index.js';
+import { initObjectnessPrior, registerTrainingKernels, tinyYOLOv2 } from '../src/models/index.js';
 import {
-  BatchLoader, SYNTHETIC_CLASSES, SyntheticDataset, encodePNG, generateSyntheticSample, train, trainerBatches,
+  type SyntheticOptions, BatchLoader, SYNTHETIC_CLASSES, SyntheticDataset, encodePNG, generateSyntheticSample, train, trainerBatches,
 } from '../src/node/index.js';
 
 // Under tsx (plain Node ESM) `import '@tensorflow/tfjs-core/dist/register_all_gradients'` fails on a
@@ -156,11 +158,13 @@ async function copyModel(from: string, to: string): Promise<Partial<BrowserMeta>
  * Train on the synthetic shapes (wasm backend with the training kernels, plain letterbox, batch 16,
  * SGD lr 2e-3 after a 100-step warm-up, darknet-default loss). Logs the loss every 50 steps.
  */
-async function trainModel(model: ReturnType<typeof tinyYOLOv2>, meta: BrowserMeta, steps: number): Promise<void> {
+async function trainModel(model: ReturnType<typeof tinyYOLOv2>, meta: BrowserMeta, steps: number, data: SyntheticOptions): Promise<void> {
   await tf.setBackend('wasm');
   registerTrainingKernels();
-  const dataset = new SyntheticDataset({ seed: 11, length: 4096, width: meta.inputSize, height: meta.inputSize });
-  const loader = new BatchLoader(dataset, { batchSize: 16, sizes: [meta.inputSize], seed: 11 });
+  const dataset = new SyntheticDataset({ ...data, seed: 11, length: 1_000_000, width: meta.inputSize, height: meta.inputSize });
+  // the stream of fresh synthetic images needs no augmentation to generalise
+  const loader = new BatchLoader(dataset, { batchSize: 16, sizes: [meta.inputSize], seed: 11, augment: false });
+  initObjectnessPrior(model, meta.classNames.length, 0.01);
   const loss = new YOLOv2Loss({ anchors: meta.anchors, numClasses: meta.classNames.length });
   const stepsPerEpoch = 100;
   const result = await train({
@@ -192,6 +196,8 @@ async function main(): Promise<void> {
   const trainIndex = args.indexOf('--train');
   const trainSteps = trainIndex >= 0 ? Number(args[trainIndex + 1]) : 0;
   if (!(Number.isInteger(trainSteps) && trainSteps >= 0)) throw new Error(`--train needs a step count, got ${args[trainIndex + 1]}`);
+  const dataIndex = args.indexOf('--data');
+  const data = (dataIndex >= 0 ? JSON.parse(args[dataIndex + 1] ?? '{}') : {}) as SyntheticOptions;
   const outIndex = args.indexOf('--out');
   const publicDir = outIndex >= 0 ? resolve(args[outIndex + 1] ?? '') : defaultOut;
   await tf.setBackend('cpu');
@@ -220,7 +226,7 @@ async function main(): Promise<void> {
     });
     seedWeights(model, DEFAULTS.weightSeed);
     if (trainSteps > 0) {
-      await trainModel(model, meta, trainSteps);
+      await trainModel(model, meta, trainSteps, data);
       meta = {
         ...meta,
         confThreshold: 0.25,
@@ -230,8 +236,9 @@ async function main(): Promise<void> {
     await saveModel(model, modelDir, float16);
     model.dispose();
   }
-  const sample = generateSyntheticSample(DEFAULTS.imageSeed, { width: meta.inputSize, height: meta.inputSize, minObjects: 3, maxObjects: 5 });
+  const sample = generateSyntheticSample(DEFAULTS.imageSeed, { minObjects: 3, maxObjects: 5, ...data, width: meta.inputSize, height: meta.inputSize });
   await writeFile(join(publicDir, 'image.png'), await encodePNG(sample.image));
+  if (trainSteps > 0 || from) meta = { ...meta, groundTruth: sample.objects.map((o) => ({ classId: o.classId, box: [...o.box] as [number, number, number, number] })) };
   await writeFile(join(publicDir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   console.log(`wrote ${publicDir}: model (${meta.source}), image.png ${meta.inputSize}×${meta.inputSize}, meta.json`);
 }

@@ -12,6 +12,11 @@ export interface BrowserMeta {
   inputSize: number;
   source: string;
   confThreshold: number;
+  /**
+   * The objects drawn in `image.png` (pixel corners), written by `scripts/browser-fixture.ts` for a
+   * trained fixture; the browser test then checks that the page's best detection finds one of them.
+   */
+  groundTruth?: Array<{ classId: number; box: [number, number, number, number] }>;
 }
 
 export interface PageDetection {

@@ -34,6 +34,14 @@ let server: { url: string; close: () => Promise<void> } | undefined;
 let page: Page;
 let results: PageResults;
 let meta: BrowserMeta;
+
+/** IoU of two pixel-corner boxes (continuous coordinates). */
+function boxIoU(a: readonly number[], b: readonly number[]): number {
+  const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const inter = iw * ih;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
 let ref: NodeReference;
 const consoleErrors: string[] = [];
 
@@ -124,6 +132,13 @@ describe('browser example (webgl in Chromium)', () => {
         `boxes ${Math.max(...all.map((m) => m?.boxRel ?? Infinity)).toExponential(2)}, ` +
         `scores ${Math.max(...all.map((m) => m?.scoreRel ?? Infinity)).toExponential(2)}`,
     );
+    // a trained fixture: the page's most confident detection is one of the drawn objects (IoU ≥ 0.5, same class)
+    if (meta.groundTruth) {
+      const best = results.detect!.detections[0];
+      const S = meta.inputSize; // page boxes are normalised corners, ground truth is in pixels
+      const hits = meta.groundTruth.filter((g) => g.classId === best.classId && boxIoU(g.box.map((v) => v / S), best.box) >= 0.5);
+      expect(hits.length, `best detection ${JSON.stringify(best)} matches no object of ${JSON.stringify(meta.groundTruth)}`).toBe(1);
+    }
     // the top detections in the same order with the same classes
     const k = Math.min(5, nodeDets.length);
     expect(pageDets.slice(0, k).map((d) => d.classId)).toEqual(nodeDets.slice(0, k).map((d) => d.classId));
