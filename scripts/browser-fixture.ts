@@ -236,7 +236,9 @@ async function main(): Promise<void> {
     await saveModel(model, modelDir, float16);
     model.dispose();
   }
-  const sample = generateSyntheticSample(DEFAULTS.imageSeed, { minObjects: 3, maxObjects: 5, ...data, width: meta.inputSize, height: meta.inputSize });
+  const sample = generateSyntheticSample(DEFAULTS.imageSeed, {
+    minObjects: Math.min(3, data.maxObjects ?? 5), maxObjects: 5, ...data, width: meta.inputSize, height: meta.inputSize,
+  });
   await writeFile(join(publicDir, 'image.png'), await encodePNG(sample.image));
   if (trainSteps > 0 || from) meta = { ...meta, groundTruth: sample.objects.map((o) => ({ classId: o.classId, box: [...o.box] as [number, number, number, number] })) };
   await writeFile(join(publicDir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
