@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { initWasmBackend, logicalCores } from '../src/node/wasm-threads.js';
 
 /** The backends a benchmark runs on: `BENCH_BACKENDS=cpu,wasm` (default both). */
 export function benchBackends(defaults: string[] = ['cpu', 'wasm']): string[] {
@@ -17,8 +18,17 @@ export function benchBackends(defaults: string[] = ['cpu', 'wasm']): string[] {
   return env ? env.split(',').map((s) => s.trim()).filter(Boolean) : defaults;
 }
 
-/** Activate a backend and wait for it. */
+/** XNNPACK threads of the wasm backend once started (`BENCH_WASM_THREADS`, default: the logical cores). */
+let wasmThreads: number | undefined;
+
+/** Activate a backend and wait for it; wasm starts with `BENCH_WASM_THREADS` threads (see initWasmBackend). */
 export async function useBackend(name: string): Promise<void> {
+  if (name === 'wasm') {
+    const init = await initWasmBackend(process.env.BENCH_WASM_THREADS ? Number(process.env.BENCH_WASM_THREADS) : logicalCores());
+    wasmThreads = init.threads;
+    if (init.fallbackReason) console.error(`wasm threads unavailable: ${init.fallbackReason}`);
+    return;
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend '${name}' failed to initialise`);
   await tf.ready();
@@ -55,5 +65,5 @@ function round(x: number): number {
 
 /** Print one result line. */
 export function report(result: Record<string, unknown>): void {
-  console.log(JSON.stringify(result));
+  console.log(JSON.stringify(result.backend === 'wasm' && wasmThreads !== undefined ? { ...result, threads: wasmThreads } : result));
 }

@@ -11,6 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError, YOLOv2Error, describe } from '../errors.js';
+import { assertNumber } from '../validate.js';
+import { initWasmBackend, logicalCores } from './wasm-threads.js';
 
 /** Backend names `selectBackend` understands. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -32,6 +34,8 @@ export interface SelectBackendResult {
   module: string;
   /** Every attempt in order, the successful one last. */
   tried: BackendAttempt[];
+  /** For `wasm`: XNNPACK's threads (see {@link initWasmBackend}). */
+  threads?: number;
 }
 
 /** Options of {@link selectBackend}. */
@@ -45,6 +49,12 @@ export interface SelectBackendOptions {
   log?: boolean | ((line: string) => void);
   /** Module loader (default: dynamic `import()`); for bundlers and tests. */
   importModule?: (specifier: string) => Promise<unknown>;
+  /**
+   * Threads for the `wasm` backend, 1…8 (default: the logical cores, at most 8; 1 = the stock
+   * single-threaded start).
+   * Only used when this call initialises wasm; see {@link initWasmBackend}.
+   */
+  wasmThreads?: number;
 }
 
 /** The candidates in default order. */
@@ -82,7 +92,8 @@ export async function selectBackend(
       `selectBackend: 'preference' must be one of ${NAMES.map((n) => `'${n}'`).join(', ')} or a list of them, got ${describe(preference)}`,
     );
   }
-  const { strict = false, log = true, importModule = (s: string) => import(s) } = options;
+  const { strict = false, log = true, importModule = (s: string) => import(s), wasmThreads = Math.min(8, logicalCores()) } = options;
+  assertNumber('selectBackend', 'wasmThreads', wasmThreads, { min: 1, max: 8, integer: true });
   const preferred = prefs.flatMap((p) => BACKEND_CANDIDATES.filter((c) => c.backend === p));
   const rest = strict && prefs.length ? [] : BACKEND_CANDIDATES.filter((c) => !prefs.includes(c.backend));
   const tried: BackendAttempt[] = [];
@@ -90,13 +101,21 @@ export async function selectBackend(
     try {
       await importModule(c.module);
       if (!tf.findBackendFactory(c.backend)) throw new Error(`${c.module} did not register a '${c.backend}' backend`);
-      const ok = await tf.setBackend(c.backend);
-      if (!ok) throw new Error(`the '${c.backend}' backend failed to initialise`);
-      await tf.ready();
+      let threads: number | undefined;
+      let note = '';
+      if (c.backend === 'wasm') {
+        const init = await initWasmBackend(wasmThreads);
+        threads = init.threads;
+        note = `, ${threads} thread${threads === 1 ? '' : 's'}${init.fallbackReason ? ` (threads unavailable: ${init.fallbackReason})` : ''}`;
+      } else {
+        const ok = await tf.setBackend(c.backend);
+        if (!ok) throw new Error(`the '${c.backend}' backend failed to initialise`);
+        await tf.ready();
+      }
       tried.push({ ...c, ok: true });
-      const result: SelectBackendResult = { backend: c.backend, module: c.module, tried };
+      const result: SelectBackendResult = { backend: c.backend, module: c.module, tried, ...(threads !== undefined ? { threads } : {}) };
       const failed = tried.filter((t) => !t.ok).map((t) => t.module);
-      const line = `yolov2-ts: using TF.js backend '${c.backend}' (${c.module})${failed.length ? `; unavailable: ${failed.join(', ')}` : ''}`;
+      const line = `yolov2-ts: using TF.js backend '${c.backend}' (${c.module}${note})${failed.length ? `; unavailable: ${failed.join(', ')}` : ''}`;
       if (log === true) console.log(line);
       else if (typeof log === 'function') log(line);
       return result;

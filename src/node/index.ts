@@ -72,6 +72,8 @@ export { BatchLoader, batchImagesTensor, canvasBoxToSource, evalBatches, trainer
 export type { DataBatch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, BatchStats } from './batches.js';
 export { BACKEND_CANDIDATES, selectBackend } from './backend.js';
 export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './backend.js';
+export { initWasmBackend, logicalCores } from './wasm-threads.js';
+export type { WasmBackendInit } from './wasm-threads.js';
 // ---- end data ------------------------------------------------------------------------------------
 // --- eval: devkit / YOLO / split text formats, VOC folder evaluation, reports ---
 export type {

@@ -3,8 +3,10 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ValueError, YOLOv2Error } from '../../src/errors.js';
 import { BACKEND_CANDIDATES, selectBackend } from '../../src/node/backend.js';
+import { logicalCores } from '../../src/node/wasm-threads.js';
 
 const wanted = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
+const leg = wanted;
 
 afterEach(async () => {
   if (tf.findBackendFactory('tensorflow')) tf.removeBackend('tensorflow');
@@ -27,9 +29,31 @@ describe('selectBackend', () => {
       ['@tensorflow/tfjs-backend-wasm', true],
     ]);
     expect(r.tried[0].error).toMatch(/tfjs-node-gpu/);
-    expect(lines).toEqual([
-      "yolov2-ts: using TF.js backend 'wasm' (@tensorflow/tfjs-backend-wasm); unavailable: @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node",
-    ]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^yolov2-ts: using TF\.js backend 'wasm' \(@tensorflow\/tfjs-backend-wasm, \d+ threads?\); unavailable: @tensorflow\/tfjs-node-gpu, @tensorflow\/tfjs-node$/,
+    );
+    expect(lines[0]).toContain(`, ${r.threads} thread`);
+    // the test set-up started wasm single-threaded on the wasm leg; on the cpu leg this call started it,
+    // with one XNNPACK thread per logical core
+    expect(r.threads).toBe(leg === 'wasm' ? 1 : Math.min(8, logicalCores()));
+  });
+
+  it('the wasm backend it started computes what the cpu backend computes (threaded XNNPACK included)', async () => {
+    await selectBackend('wasm', quiet);
+    const x = tf.randomNormal([2, 13, 13, 64], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 64, 96], 0, 0.1, 'float32', 2) as tf.Tensor4D;
+    const a = tf.randomNormal([300, 200], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const b = tf.randomNormal([200, 150], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const onWasm = [tf.conv2d(x, w, 1, 'same'), tf.matMul(a, b)].map((t) => t.dataSync().slice());
+    await tf.setBackend('cpu');
+    const onCpu = [tf.conv2d(x, w, 1, 'same'), tf.matMul(a, b)].map((t) => t.dataSync().slice());
+    onWasm.forEach((v, i) => {
+      let worst = 0;
+      for (let k = 0; k < v.length; k++) worst = Math.max(worst, Math.abs(v[k] - onCpu[i][k]) / (1 + Math.abs(onCpu[i][k])));
+      expect(worst, ['conv2d', 'matMul'][i]).toBeLessThan(1e-4); // float32 sums in another order (1.1e-5 measured)
+    });
+    tf.dispose([x, w, a, b]);
   });
 
   it('honours a preference, then a list of preferences', async () => {
