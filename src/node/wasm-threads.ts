@@ -117,6 +117,11 @@ export async function initWasmBackend(threads: number = Math.min(8, logicalCores
     }
   }
   const flags = tf.env();
+  const restore = (): void => {
+    globals.Blob = RealBlob;
+    URL.createObjectURL = realCreateObjectURL;
+    osModule.cpus = realCpus;
+  };
   try {
     globals.Blob = RecordingBlob;
     URL.createObjectURL = (blob: Blob): string => {
@@ -137,14 +142,10 @@ export async function initWasmBackend(threads: number = Math.min(8, logicalCores
     return { threads: api.getThreadsCount() };
   } catch (e) {
     // the backend factory stays registered after a failed start: start it again, single-threaded
-    globals.Blob = RealBlob;
-    URL.createObjectURL = realCreateObjectURL;
-    osModule.cpus = realCpus;
+    restore();
     return { threads: await plainStart(api), fallbackReason: e instanceof Error ? e.message : String(e) };
   } finally {
-    globals.Blob = RealBlob;
-    URL.createObjectURL = realCreateObjectURL;
-    osModule.cpus = realCpus;
+    restore();
     // every pool worker loaded both scripts while the backend started (emscripten waits for them)
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ValueError, YOLOv2Error } from '../../src/errors.js';
 import { BACKEND_CANDIDATES, selectBackend } from '../../src/node/backend.js';
-import { logicalCores } from '../../src/node/wasm-threads.js';
+import { initWasmBackend, logicalCores } from '../../src/node/wasm-threads.js';
 
 const wanted = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
 const leg = wanted;
@@ -111,6 +111,12 @@ describe('selectBackend', () => {
     expect(r.tried[0].error).toBe("@tensorflow/tfjs-node-gpu did not register a 'tensorflow' backend");
     expect(r.tried[1].error).toBe("the 'tensorflow' backend failed to initialise");
     warn.mockRestore();
+  });
+
+  it('rejects a thread count outside 1…8 before touching any backend', async () => {
+    await expect(selectBackend('wasm', { ...quiet, wasmThreads: 0 })).rejects.toThrow(ValueError);
+    await expect(selectBackend('wasm', { ...quiet, wasmThreads: 9 })).rejects.toThrow(/wasmThreads/);
+    await expect(initWasmBackend(1.5)).rejects.toThrow(/initWasmBackend: 'threads'/);
   });
 
   it('rejects unknown names', async () => {
