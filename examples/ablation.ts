@@ -19,6 +19,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ValueError } from '../src/index.js';
 import { formatInputSizeTable, formatVOCReport } from '../src/node/index.js';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions, type DemoReport } from './demo.js';
 
@@ -72,6 +73,10 @@ export interface AblationOptions {
 /** Run the chosen comparisons and write `ablations.md`; returns its text. */
 export async function runAblation(partial: Partial<AblationOptions> = {}): Promise<string> {
   const { steps = 600, out = 'runs/ablation', only = COMPARISONS.map((c) => c.key), seed = DEMO_DEFAULTS.seed, demo = {} } = partial;
+  const unknown = only.filter((k) => !COMPARISONS.some((c) => c.key === k));
+  if (only.length === 0 || unknown.length > 0) {
+    throw new ValueError(`runAblation: 'only' must list some of ${COMPARISONS.map((c) => c.key).join(', ')}, got ${JSON.stringify(only)}`);
+  }
   const chosen = COMPARISONS.filter((c) => only.includes(c.key));
   await mkdir(out, { recursive: true });
   const reports = new Map<string, DemoReport>();

@@ -47,7 +47,10 @@ export interface SelectBackendOptions {
   strict?: boolean;
   /** Where to print the one-line summary: `true` (console.log, default), `false`, or a function. */
   log?: boolean | ((line: string) => void);
-  /** Module loader (default: dynamic `import()`); for bundlers and tests. */
+  /**
+   * Module loader (default: dynamic `import()`); for bundlers and tests. The wasm start itself
+   * ({@link initWasmBackend}) loads the installed `@tensorflow/tfjs-backend-wasm`.
+   */
   importModule?: (specifier: string) => Promise<unknown>;
   /**
    * Threads for the `wasm` backend, 1…8 (default: the logical cores, at most 8; 1 = the stock

@@ -21,7 +21,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNumber } from '../validate.js';
@@ -92,7 +91,7 @@ export async function initWasmBackend(threads: number = Math.min(8, logicalCores
     return { threads: await plainStart(api), fallbackReason: 'the tfjs-backend-wasm worker script is not the expected version' };
   }
 
-  const dir = mkdtempSync(join(tmpdir(), 'yolov2-ts-wasm-'));
+  const dir = mkdtempSync(join(os.tmpdir(), 'yolov2-ts-wasm-'));
   const mainPath = join(dir, 'main.js');
   const workerPath = join(dir, 'worker.js');
   // as tfjs does before making its blob: the string literals of the script hold raw newlines

@@ -24,4 +24,9 @@ describe.runIf(leg === 'wasm')('npm run ablation (one comparison on a tiny budge
     expect(text).toContain('lr 0.001, gradient norm clipped at 10');
     for (const run of ['new', 'old']) expect(existsSync(join(out, run, 'report.json')), run).toBe(true);
   }, 300_000);
+
+  it('rejects an unknown or empty comparison list before training anything', async () => {
+    await expect(runAblation({ only: ['loss', 'nope'], out })).rejects.toThrow(/'only' must list some of loss, anchors, v1v2, lr, got \["loss","nope"\]/);
+    await expect(runAblation({ only: [], out })).rejects.toThrow(/'only'/);
+  });
 });
