@@ -41,56 +41,52 @@ export function geometry(xShape: number[], filterShape: number[], attrs: Record<
   };
 }
 
-const BLOCK = 128;
-const offsets = new Int32Array(BLOCK);
-
 /**
- * im2col in the `[K, N]` layout for output positions `n0 … n1−1`: `dst[k·(n1−n0) + (n−n0)]` with
- * k = (ky·kw + kx)·inC + c and n = (b·outH + oy)·outW + ox holds `x[b, oy·sh + ky − pt, ox·sw + kx − pl, c]`
- * (0 outside the image). Blocked over n so that the channel-strided reads stay in cache.
+ * im2col in the `[K, N]` layout for output rows `n0 … n1−1` (n0 and n1 multiples of outW):
+ * `dst[k·(n1−n0) + (n−n0)]` with k = (ky·kw + kx)·inC + c and n = (b·outH + oy)·outW + ox holds
+ * `x[b, oy·sh + ky − pt, ox·sw + kx − pl, c]` (0 outside the image). One output row at a time, so the
+ * kh input rows it reads stay in cache while every write is a contiguous run of outW values.
  * @internal
  */
 export function im2colKN(x: ArrayLike<number>, g: Geometry, n0: number, n1: number, dst: Float32Array): void {
   const cnt = n1 - n0;
-  const { inH, inW, inC, outH, outW, kw, sh, sw, pt, pl } = g;
-  for (let ky = 0; ky < g.kh; ky++) {
-    for (let kx = 0; kx < kw; kx++) {
-      const kBase = (ky * kw + kx) * inC;
-      for (let nb = n0; nb < n1; nb += BLOCK) {
-        const ne = Math.min(nb + BLOCK, n1);
-        const len = ne - nb;
-        let ox = nb % outW;
-        const t = (nb - ox) / outW;
-        let oy = t % outH;
-        let b = (t - oy) / outH;
-        for (let j = 0; j < len; j++) {
-          const iy = oy * sh + ky - pt;
-          const ix = ox * sw + kx - pl;
-          offsets[j] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? ((b * inH + iy) * inW + ix) * inC : -1;
-          if (++ox === outW) {
-            ox = 0;
-            if (++oy === outH) {
-              oy = 0;
-              b++;
-            }
-          }
-        }
-        const col = nb - n0;
+  const { inH, inW, inC, outH, outW, kh, kw, sh, sw, pt, pl } = g;
+  const r0 = n0 / outW;
+  const r1 = n1 / outW;
+  const step = sw * inC;
+  for (let r = r0; r < r1; r++) {
+    const oy = r % outH;
+    const b = (r - oy) / outH;
+    const col = (r - r0) * outW;
+    for (let ky = 0; ky < kh; ky++) {
+      const iy = oy * sh + ky - pt;
+      const inside = iy >= 0 && iy < inH;
+      const rowBase = ((b * inH + iy) * inW) * inC;
+      for (let kx = 0; kx < kw; kx++) {
+        const kBase = (ky * kw + kx) * inC;
+        // output columns whose input column ox·sw + kx − pl lies inside [0, inW)
+        const lo = Math.min(outW, Math.max(0, Math.ceil((pl - kx) / sw)));
+        const hi = Math.min(outW, Math.max(lo, Math.floor((inW - 1 + pl - kx) / sw) + 1));
         for (let c = 0; c < inC; c++) {
           const d = (kBase + c) * cnt + col;
-          for (let j = 0; j < len; j++) {
-            const o = offsets[j];
-            dst[d + j] = o < 0 ? 0 : x[o + c];
+          if (!inside) {
+            dst.fill(0, d, d + outW);
+            continue;
           }
+          if (lo > 0) dst.fill(0, d, d + lo);
+          if (hi < outW) dst.fill(0, d + hi, d + outW);
+          let src = rowBase + (lo * sw + kx - pl) * inC + c;
+          for (let ox = lo; ox < hi; ox++, src += step) dst[d + ox] = x[src];
         }
       }
     }
   }
 }
 
+/** Output positions per im2col chunk: whole output rows, as many as fit the im2col limit (at least one). */
 function chunkSize(g: Geometry): number {
   const k = g.kh * g.kw * g.inC;
-  return Math.max(1, Math.floor(im2colLimit() / 4 / k));
+  return Math.max(1, Math.floor(im2colLimit() / 4 / k / g.outW)) * g.outW;
 }
 /* ---------- Conv2DBackpropFilter ---------- */
 

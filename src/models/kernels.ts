@@ -17,6 +17,9 @@
  *   gradient to wrong positions, so training on wasm without this is silently wrong.
  * - `Identity` (wasm): zero-copy (shared, reference-counted buffer) instead of a copy; the engine clones
  *   every tensor saved for a gradient, so this halves the activation memory of training.
+ * - Two new kernels (cpu, wasm), the fused training-mode batch norm + leaky ReLU of `DarknetBatchNorm`
+ *   and its gradient: two passes over the activation each, instead of the composite path's dozen
+ *   elementwise kernels and axis reductions (which on wasm transpose their input first).
  *
  * NCHW data, dilations ≠ 1 and other unsupported cases fall through to the stock kernels. Everything
  * here works on backend-internal memory and allocates no engine tensors, so it cannot leak tensors.
@@ -25,6 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError, describe } from '../errors.js';
+import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnTrainCpu, bnTrainGradCpu, bnTrainGradWasm, bnTrainWasm } from './bn-kernels.js';
 import { backpropFilterCpu, backpropFilterWasm, backpropInputWasm } from './conv-kernels.js';
 import type { KernelFunc } from './kernel-util.js';
 import { DEFAULT_IM2COL_BYTES, installed, setIm2colLimit } from './kernel-util.js';
@@ -34,7 +38,8 @@ import { identityWasm, maxPoolGradWasm, tileWasm } from './wasm-kernels.js';
 export interface TrainingKernelOptions {
   /**
    * Upper bound of one im2col buffer in bytes (default 256 MiB). Larger convolutions are split over
-   * the batch·height·width axis and their partial filter gradients summed. Must be ≥ 4·kh·kw·cin.
+   * the batch·height·width axis in whole output rows and their partial filter gradients summed; a
+   * chunk holds at least one output row (4·kh·kw·cin·outW bytes) whatever the limit.
    */
   maxIm2colBytes?: number;
   /** Backends to patch; default every one of 'cpu' and 'wasm' that is registered with the engine. */
@@ -50,6 +55,10 @@ const KERNELS: ReadonlyArray<{ kernelName: string; backendName: 'cpu' | 'wasm'; 
   { kernelName: tf.Tile, backendName: 'wasm', kernelFunc: tileWasm },
   { kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGradWasm },
   { kernelName: tf.Identity, backendName: 'wasm', kernelFunc: identityWasm },
+  { kernelName: BN_TRAIN_KERNEL, backendName: 'cpu', kernelFunc: bnTrainCpu },
+  { kernelName: BN_TRAIN_GRAD_KERNEL, backendName: 'cpu', kernelFunc: bnTrainGradCpu },
+  { kernelName: BN_TRAIN_KERNEL, backendName: 'wasm', kernelFunc: bnTrainWasm },
+  { kernelName: BN_TRAIN_GRAD_KERNEL, backendName: 'wasm', kernelFunc: bnTrainGradWasm },
 ];
 
 function backendKnown(name: string): boolean {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError } from '../errors.js';
+import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL } from './bn-kernels.js';
 
 /**
  * Batch-norm epsilon of every model here. Darknet normalises with `(x − mean) / (sqrt(var) + 1e-6)`;
@@ -159,6 +160,8 @@ tf.serialization.registerClass(Reorg);
  * BatchNormalization + LeakyReLU keep several full-size intermediates per layer, each also getting a
  * full-size gradient, which at 416×416, batch 8 overflows the 4 GB wasm heap).
  * Also returns the batch mean and variance (for the moving averages; the caller disposes them).
+ * When {@link registerTrainingKernels} has installed the fused kernels for the active backend (cpu,
+ * wasm), the forward and backward passes each run as one kernel (bn-kernels.ts) with the same formulas.
  * @internal
  */
 export function batchNormTraining(
@@ -169,9 +172,22 @@ export function batchNormTraining(
   leakyAlpha: number | null = null,
 ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
+  // the fused kernels when registerTrainingKernels() installed them for this backend (cpu, wasm)
+  const fused = x.dtype === 'float32' && x.size > 0 && tf.getKernel(BN_TRAIN_KERNEL, tf.getBackend()) != null;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
+    if (fused) {
+      const attrs = { epsilon, alpha: leakyAlpha ?? -1 };
+      const [value, mean, variance] = tf.engine().runKernel(BN_TRAIN_KERNEL, { x: input, gamma: g, beta: b }, attrs) as tf.Tensor[];
+      save([input, value, mean, variance, g]);
+      stats = [tf.keep(mean) as tf.Tensor1D, tf.keep(variance) as tf.Tensor1D];
+      const gradFunc = (da: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, out, mu, vr, gm] = saved;
+        return tf.engine().runKernel(BN_TRAIN_GRAD_KERNEL, { da, x: xs, y: out, mean: mu, variance: vr, gamma: gm }, attrs) as tf.Tensor[];
+      };
+      return { value, gradFunc };
+    }
     const { mean, variance } = tf.moments(input, [0, 1, 2]);
     const normed = tf.batchNorm(input as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, epsilon);
     const value = leakyAlpha === null ? normed : tf.leakyRelu(normed, leakyAlpha);

@@ -55,9 +55,12 @@ const cases: Case[] = [
   { x: [1, 8, 8, 4], f: [1, 1, 4, 6], stride: 1, pad: 'same' },
   { x: [2, 5, 7, 6], f: [1, 1, 6, 3], stride: 2, pad: 'valid' },
   { x: [1, 6, 5, 2], f: [2, 3, 2, 4], stride: 1, pad: 'same' }, // even kernel height: asymmetric 'same' padding
-  // batch chunking: im2col limited to 4·K·10 bytes → chunks of 10 output positions (the last one partial)
+  { x: [2, 11, 10, 3], f: [5, 5, 3, 2], stride: 3, pad: 'same' }, // 5×5 at stride 3: uneven border columns
+  // batch chunking in whole output rows: im2col limited to 4·K·10 bytes → 10 positions = 2 rows of 5
+  // (21 rows: the last chunk is one row)
   { x: [3, 7, 5, 4], f: [3, 3, 4, 3], stride: 1, pad: 'same', chunk: 4 * 36 * 10 },
-  { x: [2, 9, 9, 3], f: [3, 3, 3, 2], stride: 2, pad: 'valid', chunk: 4 * 27 * 7 },
+  { x: [2, 9, 9, 3], f: [3, 3, 3, 2], stride: 2, pad: 'valid', chunk: 4 * 27 * 7 }, // 7 positions → 1 row of 4
+  { x: [2, 6, 8, 3], f: [3, 3, 3, 2], stride: 1, pad: 'same', chunk: 4 * 27 * 3 }, // limit below one row: one row
 ];
 
 describe('training kernels: Conv2DBackpropFilter / Conv2DBackpropInput vs the stock cpu kernels', () => {
@@ -94,16 +97,20 @@ describe('training kernels: Conv2DBackpropFilter / Conv2DBackpropInput vs the st
 });
 
 describe('training kernels: MaxPoolGrad vs the stock cpu kernel', () => {
-  const poolCases: Array<{ x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' }> = [
+  const poolCases: Array<{ x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid'; ties?: boolean }> = [
     { x: [2, 4, 4, 64], size: 2, stride: 2, pad: 'same' }, // the stock wasm kernel gets this one wrong
     { x: [2, 5, 7, 3], size: 2, stride: 1, pad: 'same' }, // tiny-YOLOv2's sixth pool, odd sizes
     { x: [1, 7, 6, 5], size: 3, stride: 2, pad: 'valid' },
     { x: [3, 6, 6, 2], size: 2, stride: 2, pad: 'valid' },
+    { x: [2, 5, 7, 3], size: 2, stride: 2, pad: 'same' }, // 2×2/2 fast path, windows clipped at the bottom and right
+    { x: [1, 7, 5, 4], size: 2, stride: 2, pad: 'valid' }, // 2×2/2 fast path, last row and column dropped
+    { x: [2, 6, 6, 3], size: 2, stride: 2, pad: 'same', ties: true }, // values in {−1, 0, 1}: the first maximum wins
   ];
   for (const c of poolCases) {
-    it(`x [${c.x}] ${c.size}×${c.size}/${c.stride} ${c.pad}`, async () => {
+    it(`x [${c.x}] ${c.size}×${c.size}/${c.stride} ${c.pad}${c.ties ? ' with ties' : ''}`, async () => {
       const rand = rng(c.x.reduce((a, b) => a * 7 + b, c.size));
       const xv = randn(rand, c.x.reduce((a, b) => a * b));
+      if (c.ties) for (let i = 0; i < xv.length; i++) xv[i] = Math.sign(Math.round(xv[i]));
       const outShape = tf.tidy(() => tf.maxPool(tf.zeros(c.x) as tf.Tensor4D, c.size, c.stride, c.pad).shape);
       const dyv = randn(rand, outShape.reduce((a, b) => a * b));
       const run = () =>
@@ -207,7 +214,11 @@ describe('registerTrainingKernels', () => {
       identityWasm: tf.getKernel('Identity', 'wasm'),
     };
     expect(stock.filterWasm).toBeUndefined(); // the reason this module exists
-    const all = ['Conv2DBackpropFilter/cpu', 'Conv2DBackpropFilter/wasm', 'Conv2DBackpropInput/wasm', 'Tile/wasm', 'MaxPoolGrad/wasm', 'Identity/wasm'];
+    const bn = ['YOLOv2BatchNormTrain', 'YOLOv2BatchNormTrainGrad'];
+    const all = [
+      'Conv2DBackpropFilter/cpu', 'Conv2DBackpropFilter/wasm', 'Conv2DBackpropInput/wasm', 'Tile/wasm', 'MaxPoolGrad/wasm', 'Identity/wasm',
+      ...bn.map((k) => `${k}/cpu`), ...bn.map((k) => `${k}/wasm`),
+    ];
     expect(registerTrainingKernels()).toEqual(all);
     const ours = tf.getKernel('Conv2DBackpropFilter', 'cpu');
     expect(ours).not.toBe(stock.filterCpu);
@@ -220,8 +231,9 @@ describe('registerTrainingKernels', () => {
     expect(tf.getKernel('Tile', 'wasm')).toBe(stock.tileWasm);
     expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBe(stock.poolWasm);
     expect(tf.getKernel('Identity', 'wasm')).toBe(stock.identityWasm);
+    for (const k of bn) for (const b of ['cpu', 'wasm']) expect(tf.getKernel(k, b)).toBeUndefined(); // new kernels: removed again
     expect(unregisterTrainingKernels()).toEqual([]);
-    expect(registerTrainingKernels({ backends: ['cpu'] })).toEqual(['Conv2DBackpropFilter/cpu']);
+    expect(registerTrainingKernels({ backends: ['cpu'] })).toEqual(['Conv2DBackpropFilter/cpu', ...bn.map((k) => `${k}/cpu`)]);
     unregisterTrainingKernels();
   });
 

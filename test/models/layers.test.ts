@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from '../../src/errors.js';
-import { DarknetBatchNorm, Reorg, reorg } from '../../src/models/index.js';
+import { DarknetBatchNorm, Reorg, registerTrainingKernels, reorg, unregisterTrainingKernels } from '../../src/models/index.js';
 import { expectNoLeak, randn, rng } from '../helpers.js';
 
 /** Generic row-major transpose of a flat array (numpy's `x.transpose(perm)` followed by a copy). */
@@ -150,7 +150,7 @@ describe('Reorg layer', () => {
 
 describe('DarknetBatchNorm', () => {
   /** tfjs-layers' BatchNormalization (+ LeakyReLU 0.1) with the same ε, momentum and weights: the reference. */
-  function pair(activation: 'linear' | 'leaky') {
+  function pair(activation: 'linear' | 'leaky', offset = 0.3) {
     const input = tfl.input({ shape: [3, 5, 4] });
     const ours = new DarknetBatchNorm({ activation, name: 'ours' });
     const ref = tfl.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.99, name: 'ref' });
@@ -168,7 +168,7 @@ describe('DarknetBatchNorm', () => {
     a.setWeights(w);
     b.setWeights(w);
     tf.dispose(w);
-    const x = tf.tensor4d(randn(rand, 2 * 3 * 5 * 4, 0.3, 2), [2, 3, 5, 4]);
+    const x = tf.tensor4d(randn(rand, 2 * 3 * 5 * 4, offset, 2), [2, 3, 5, 4]);
     const wts = tf.tensor4d(randn(rand, 2 * 3 * 5 * 4), [2, 3, 5, 4]);
     return { a, b, x, wts };
   }
@@ -182,9 +182,18 @@ describe('DarknetBatchNorm', () => {
     return out;
   }
 
-  for (const activation of ['linear', 'leaky'] as const) {
-    it(`matches tfjs-layers BatchNormalization${activation === 'leaky' ? ' + LeakyReLU(0.1)' : ''}: outputs, gradients, moving averages`, () => {
-      const { a, b, x, wts } = pair(activation);
+  // without and with the fused kernels of registerTrainingKernels() (cpu and wasm)
+  const variants = [
+    { activation: 'linear', fusedOn: false, offset: 0.3 },
+    { activation: 'leaky', fusedOn: false, offset: 0.3 },
+    { activation: 'linear', fusedOn: true, offset: 0.3 },
+    { activation: 'leaky', fusedOn: true, offset: 0.3 },
+  ] as const;
+  for (const { activation, fusedOn, offset } of variants) {
+    const what = `${activation === 'leaky' ? ' + LeakyReLU(0.1)' : ''}${fusedOn ? ', fused kernels' : ''}`;
+    it(`matches tfjs-layers BatchNormalization${what}: outputs, gradients, moving averages`, () => {
+      if (fusedOn) registerTrainingKernels();
+      const { a, b, x, wts } = pair(activation, offset);
       for (const training of [false, true]) {
         const ya = a.apply(x, { training }) as tf.Tensor;
         const yb = b.apply(x, { training }) as tf.Tensor;
@@ -203,10 +212,53 @@ describe('DarknetBatchNorm', () => {
       tf.dispose([x, wts]);
       a.dispose();
       b.dispose();
+      unregisterTrainingKernels();
     });
   }
 
-  it('serialises its config and does not leak in training', async () => {
+  it('fused kernels: a mean of 300 does not cancel the variance away (float64 reference in the test)', () => {
+    registerTrainingKernels();
+    const input = tfl.input({ shape: [3, 5, 4] });
+    const model = tfl.model({ inputs: input, outputs: new DarknetBatchNorm({ activation: 'leaky' }).apply(input) as tfl.SymbolicTensor });
+    const xv = randn(rng(9), 120, 300, 2); // std 2 around 300: E[x²] − E[x]² in float32 would lose ~3 digits
+    const x = tf.tensor4d(xv, [2, 3, 5, 4]);
+    const y = (model.apply(x, { training: true }) as tf.Tensor).dataSync();
+    // reference: per channel c, μ = Σx/30, σ² = Σ(x − μ)²/30 in float64, y = leaky((x − μ)/sqrt(σ² + 1e-5)), γ = 1, β = 0
+    for (let c = 0; c < 4; c++) {
+      const vals = Array.from(xv).filter((_, i) => i % 4 === c);
+      const mu = vals.reduce((p, q) => p + q, 0) / vals.length;
+      const v = vals.reduce((p, q) => p + (q - mu) ** 2, 0) / vals.length;
+      for (let i = c; i < 120; i += 4) {
+        const z = (xv[i] - mu) / Math.sqrt(v + 1e-5);
+        expect(y[i]).toBeCloseTo(z > 0 ? z : 0.1 * z, 4);
+      }
+    }
+    x.dispose();
+    model.dispose();
+    unregisterTrainingKernels();
+  });
+
+  it('fused kernels: a NaN input gives NaN outputs and gradients, not a silent number', () => {
+    registerTrainingKernels();
+    const input = tfl.input({ shape: [2, 2, 3] });
+    const model = tfl.model({ inputs: input, outputs: new DarknetBatchNorm({ activation: 'leaky' }).apply(input) as tfl.SymbolicTensor });
+    const xv = Float32Array.from({ length: 24 }, (_, i) => i * 0.1);
+    xv[5] = NaN; // channel 2
+    const x = tf.tensor4d(xv, [2, 2, 2, 3]);
+    const dx = tf.grad((t: tf.Tensor) => tf.sum(model.apply(t, { training: true }) as tf.Tensor))(x);
+    const y = model.apply(x, { training: true }) as tf.Tensor;
+    const yv = y.dataSync();
+    const dv = dx.dataSync();
+    for (let i = 0; i < 24; i++) {
+      expect(Number.isNaN(yv[i])).toBe(i % 3 === 2); // only channel 2's statistics are poisoned
+      expect(Number.isNaN(dv[i])).toBe(i % 3 === 2);
+    }
+    tf.dispose([x, y, dx]);
+    model.dispose();
+    unregisterTrainingKernels();
+  });
+
+  it('serialises its config and does not leak in training (composite and fused)', async () => {
     const input = tfl.input({ shape: [2, 2, 4] });
     const model = tfl.model({ inputs: input, outputs: new DarknetBatchNorm({ activation: 'leaky', name: 'bn' }).apply(input) as tfl.SymbolicTensor });
     expect(model.getLayer('bn').getConfig()).toMatchObject({ epsilon: 1e-5, momentum: 0.99, activation: 'leaky' });
@@ -218,6 +270,10 @@ describe('DarknetBatchNorm', () => {
     };
     run();
     expectNoLeak(run);
+    registerTrainingKernels();
+    run();
+    expectNoLeak(run);
+    unregisterTrainingKernels();
     let saved: tf.io.ModelArtifacts | undefined;
     await model.save(tf.io.withSaveHandler(async (art) => ((saved = art), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
