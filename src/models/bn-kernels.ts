@@ -25,24 +25,42 @@ export const BN_TRAIN_GRAD_KERNEL = 'YOLOv2BatchNormTrainGrad';
 
 /**
  * Per-channel batch mean and biased variance of `x` viewed as `[n, C]` rows, accumulated in float64
- * around the first row (shifted sums, so a large mean does not cancel the variance away).
+ * around the first row (shifted sums, so a large mean does not cancel the variance away). Four rows per
+ * iteration: the per-channel accumulators live in memory, and one update per four values keeps the loop
+ * near memory speed.
  * @internal
  */
 export function channelMoments(x: Float32Array, C: number, mean: Float32Array, variance: Float32Array): void {
   const n = x.length / C;
   const s1 = new Float64Array(C);
   const s2 = new Float64Array(C);
-  const shift = x.subarray(0, C);
-  for (let i = 0; i < x.length; i += C) {
+  const k = Float64Array.from(x.subarray(0, C));
+  const C2 = 2 * C;
+  const C3 = 3 * C;
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const o = r * C;
     for (let c = 0; c < C; c++) {
-      const d = x[i + c] - shift[c];
-      s1[c] += d;
-      s2[c] += d * d;
+      const kc = k[c];
+      const a = x[o + c] - kc;
+      const b = x[o + C + c] - kc;
+      const d = x[o + C2 + c] - kc;
+      const e = x[o + C3 + c] - kc;
+      s1[c] += a + b + (d + e);
+      s2[c] += a * a + b * b + (d * d + e * e);
+    }
+  }
+  for (; r < n; r++) {
+    const o = r * C;
+    for (let c = 0; c < C; c++) {
+      const a = x[o + c] - k[c];
+      s1[c] += a;
+      s2[c] += a * a;
     }
   }
   for (let c = 0; c < C; c++) {
     const m = s1[c] / n;
-    mean[c] = shift[c] + m;
+    mean[c] = k[c] + m;
     variance[c] = Math.max(0, s2[c] / n - m * m);
   }
 }
@@ -61,11 +79,12 @@ export function normalizeLeaky(
     scale[c] = gamma[c] / Math.sqrt(variance[c] + epsilon);
     shift[c] = beta[c] - mean[c] * scale[c];
   }
+  const len = x.length;
   if (alpha < 0) {
-    for (let i = 0; i < x.length; i += C) for (let c = 0; c < C; c++) y[i + c] = x[i + c] * scale[c] + shift[c];
+    for (let i = 0; i < len; i += C) for (let c = 0; c < C; c++) y[i + c] = x[i + c] * scale[c] + shift[c];
     return;
   }
-  for (let i = 0; i < x.length; i += C) {
+  for (let i = 0; i < len; i += C) {
     for (let c = 0; c < C; c++) {
       const v = x[i + c] * scale[c] + shift[c];
       y[i + c] = v > 0 ? v : v * alpha;
@@ -76,7 +95,8 @@ export function normalizeLeaky(
 /**
  * The gradient of {@link normalizeLeaky} with batch statistics: `dy = da·(y > 0 ? 1 : α)`,
  * `x̂ = (x − μ)/sqrt(σ² + ε)`, `dβ = Σ dy`, `dγ = Σ dy·x̂`, `dx = γ/sqrt(σ² + ε)·(dy − dβ/n − x̂·dγ/n)`
- * (sums in float64). A NaN in `y` gives a NaN gradient, as the composite path's `step` does.
+ * (sums in float64, four rows per iteration as {@link channelMoments}). A NaN in x or in a channel's
+ * statistics makes that channel's dx and dγ NaN.
  * @internal
  */
 export function normalizeLeakyGrad(
@@ -84,34 +104,60 @@ export function normalizeLeakyGrad(
   gamma: Float32Array, epsilon: number, alpha: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
 ): void {
   const n = x.length / C;
-  const inv = new Float32Array(C);
-  for (let c = 0; c < C; c++) inv[c] = 1 / Math.sqrt(variance[c] + epsilon);
+  const len = x.length;
+  const lo = alpha < 0 ? 1 : alpha; // slope where y ≤ 0 (1: no activation)
+  const mu = Float64Array.from(mean);
   const sdy = new Float64Array(C);
-  const sdyx = new Float64Array(C);
-  const slope = (yv: number): number => (yv > 0 ? 1 : yv <= 0 ? alpha : NaN);
-  const leaky = alpha >= 0;
-  for (let i = 0; i < x.length; i += C) {
+  const sdx = new Float64Array(C); // Σ dy·(x − μ)
+  const C2 = 2 * C;
+  const C3 = 3 * C;
+  // pass 1: dy (kept in dx) and the two per-channel sums
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const o = r * C;
     for (let c = 0; c < C; c++) {
-      const d = leaky ? da[i + c] * slope(y[i + c]) : da[i + c];
+      const i0 = o + c;
+      const i1 = i0 + C;
+      const i2 = i0 + C2;
+      const i3 = i0 + C3;
+      const d0 = y[i0] > 0 ? da[i0] : da[i0] * lo;
+      const d1 = y[i1] > 0 ? da[i1] : da[i1] * lo;
+      const d2 = y[i2] > 0 ? da[i2] : da[i2] * lo;
+      const d3 = y[i3] > 0 ? da[i3] : da[i3] * lo;
+      dx[i0] = d0;
+      dx[i1] = d1;
+      dx[i2] = d2;
+      dx[i3] = d3;
+      const m = mu[c];
+      sdy[c] += d0 + d1 + (d2 + d3);
+      sdx[c] += d0 * (x[i0] - m) + d1 * (x[i1] - m) + (d2 * (x[i2] - m) + d3 * (x[i3] - m));
+    }
+  }
+  for (; r < n; r++) {
+    const o = r * C;
+    for (let c = 0; c < C; c++) {
+      const d = y[o + c] > 0 ? da[o + c] : da[o + c] * lo;
+      dx[o + c] = d;
       sdy[c] += d;
-      sdyx[c] += d * (x[i + c] - mean[c]) * inv[c];
+      sdx[c] += d * (x[o + c] - mu[c]);
     }
   }
   const k = new Float32Array(C);
   const a = new Float32Array(C);
   const b = new Float32Array(C);
   for (let c = 0; c < C; c++) {
+    const inv = 1 / Math.sqrt(variance[c] + epsilon);
     dbeta[c] = sdy[c];
-    dgamma[c] = sdyx[c];
-    k[c] = gamma[c] * inv[c];
+    dgamma[c] = sdx[c] * inv;
+    k[c] = gamma[c] * inv;
     a[c] = sdy[c] / n;
-    b[c] = (sdyx[c] / n) * inv[c];
+    b[c] = (sdx[c] / n) * inv * inv;
   }
-  // dx = k·(dy − a − (x − μ)·b)
-  for (let i = 0; i < x.length; i += C) {
+  // pass 2: dx = k·(dy − a − (x − μ)·b)
+  for (let i = 0; i < len; i += C) {
     for (let c = 0; c < C; c++) {
-      const d = leaky ? da[i + c] * slope(y[i + c]) : da[i + c];
-      dx[i + c] = k[c] * (d - a[c] - (x[i + c] - mean[c]) * b[c]);
+      const j = i + c;
+      dx[j] = k[c] * (dx[j] - a[c] - (x[j] - mean[c]) * b[c]);
     }
   }
 }
