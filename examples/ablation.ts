@@ -103,7 +103,7 @@ export async function runAblation(partial: Partial<AblationOptions> = {}): Promi
   }
   const meta = [...reports.values()][0];
   const o = meta.options;
-  const text = `# Ablations (measured by \`npm run ablation -- --steps ${steps}\`)\n\nEach run: tiny-YOLOv2 ×${o.widthMultiplier}, ${steps} SGD steps of ${o.batchSize} synthetic images (lr ${ABLATION_LR}, gradient norm clipped at ${ABLATION_CLIP}), multi-scale ${o.trainSizes.join('/')}, evaluated on ${o.testImages} held-out images at ${o.evalSizes.join(', ')} px (VOC07 11-point AP at IoU 0.5; ap50_95 is COCO AP). Backend ${meta.backend}.\n\n${sections.join('\n\n')}\n`;
+  const text = `# Ablations (measured by \`npm run ablation -- --steps ${steps}\`)\n\nEach run: ${o.model === 'tiny' ? 'tiny-YOLOv2' : 'compact YOLOv2'} ×${o.widthMultiplier}, ${steps} SGD steps of ${o.batchSize} synthetic images (lr ${ABLATION_LR}, gradient norm clipped at ${ABLATION_CLIP}), multi-scale ${o.trainSizes.join('/')}, evaluated on ${o.testImages} held-out images at ${o.evalSizes.join(', ')} px (VOC07 11-point AP at IoU 0.5; ap50_95 is COCO AP). Backend ${meta.backend}.\n\n${sections.join('\n\n')}\n`;
   await writeFile(join(out, 'ablations.md'), text);
   return text;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: train a small tiny-YOLOv2 from scratch on synthetic shapes, on the CPU, then evaluate it
+ * `npm run demo`: train a small YOLOv2-family detector from scratch on synthetic shapes, on the CPU, then evaluate it
  * at several input sizes the way the training records do, and write a report with pictures.
  *
  *   npm run demo                  # the full demo (a few minutes on 2 cores)
@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { kmeansAnchors, LOSS_PRESETS, packTargets, ValueError, YOLOv2Loss, type Anchor, type AnchorUnits, type YOLOv2LossConfig } from '../src/index.js';
-import { initObjectnessPrior, registerTrainingKernels, tinyYOLOv2 } from '../src/models/index.js';
+import { COMPACT_YOLOV2_FILTERS, compactYOLOv2, initObjectnessPrior, registerTrainingKernels, tinyYOLOv2 } from '../src/models/index.js';
 import {
   BatchLoader, evaluateDetector, formatInputSizeTable, formatVOCReport, resizeImage, saveModel, selectBackend, SyntheticDataset,
   train, trainerBatches, writeDetectionsPNG, writeLossCurvePNG, writePRCurvesPNG,
@@ -35,6 +35,11 @@ export interface DemoOptions {
   /** Sizes evaluated at the end (the records' table). */
   evalSizes: number[];
   testImages: number;
+  /**
+   * The detector: 'compact' (default; `compactYOLOv2`, stride 16, 8-16-32-64-128 | 128 at ×0.5) or
+   * 'tiny' (`tinyYOLOv2`, stride 32). docs/demo.md has the measurements behind the default.
+   */
+  model: 'compact' | 'tiny';
   widthMultiplier: number;
   lr: number;
   /** Detection PNGs written. */
@@ -62,7 +67,8 @@ export const DEMO_DEFAULTS: DemoOptions = {
   baseSize: 128,
   evalSizes: [96, 128, 160, 192],
   testImages: 200,
-  widthMultiplier: 0.25,
+  model: 'compact',
+  widthMultiplier: 0.5,
   lr: 5e-3,
   pictures: 6,
   progress: true,
@@ -116,12 +122,16 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   for (let i = 0; sizes.length < 2000; i++) {
     for (const ob of trainSet.getSync(i).objects) sizes.push([(ob.box[2] - ob.box[0]) / o.baseSize, (ob.box[3] - ob.box[1]) / o.baseSize]);
   }
-  const km = kmeansAnchors(sizes, 5, { seed: o.seed, units: o.anchorUnits, gridSize: o.baseSize / 32 });
+  if (o.model !== 'compact' && o.model !== 'tiny') throw new ValueError(`runDemo: 'model' must be 'compact' or 'tiny', got '${String(o.model)}'`);
+  const stride = o.model === 'tiny' ? 32 : 2 ** (COMPACT_YOLOV2_FILTERS.length - 1);
+  const km = kmeansAnchors(sizes, 5, { seed: o.seed, units: o.anchorUnits, gridSize: o.baseSize / stride });
   const anchors = km.anchors;
   const preset = LOSS_PRESETS[o.lossPreset];
   if (!preset) throw new ValueError(`runDemo: 'lossPreset' must be one of ${Object.keys(LOSS_PRESETS).join(', ')}, got '${o.lossPreset}'`);
 
-  const model = tinyYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier });
+  const build = o.model === 'tiny' ? tinyYOLOv2 : compactYOLOv2;
+  const model = build({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier });
+  const modelName = `${o.model === 'tiny' ? 'tiny-YOLOv2' : 'compact YOLOv2'} ×${o.widthMultiplier}`;
   seedWeights(model, o.seed);
   initObjectnessPrior(model, CLASSES, 0.01);
   const loss = new YOLOv2Loss({ ...preset, ...o.lossOverrides, anchors, anchorUnits: o.anchorUnits, numClasses: CLASSES });
@@ -148,7 +158,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   if (o.progress) console.log(`\n${table}\n\n# input ${base.size}\n${vocText}`);
 
   // Pictures: loss curve, PR curves at the base size, detections on held-out images.
-  await writeLossCurvePNG(join(out, 'loss.png'), result.history, `tiny-YOLOv2 ×${o.widthMultiplier} on synthetic shapes`);
+  await writeLossCurvePNG(join(out, 'loss.png'), result.history, `${modelName} on synthetic shapes`);
   await writePRCurvesPNG(join(out, 'pr-curves.png'), base.voc, { classNames: [...trainSet.classNames] });
   const zoom = Math.max(1, Math.round(384 / o.baseSize)); // small images are drawn enlarged, so labels stay readable
   const scaled = (b: readonly number[]) => b.map((v) => v * zoom) as [number, number, number, number];
@@ -162,7 +172,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
     });
   }
   await saveModel(model, join(out, 'model'));
-  await writeFile(join(out, 'model', 'meta.json'), JSON.stringify({ classNames: trainSet.classNames, anchors, anchorUnits: o.anchorUnits, inputSize: o.baseSize }, null, 1));
+  await writeFile(join(out, 'model', 'meta.json'), JSON.stringify({ classNames: trainSet.classNames, anchors, anchorUnits: o.anchorUnits, inputSize: o.baseSize, model: modelName, outputStride: stride }, null, 1));
 
   const report: DemoReport = {
     voc07_mAP50: base.voc.mAP,
@@ -192,7 +202,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
 }
 
 /** Seeded initial weights, so that the same seed gives the same run (tfjs-layers' initialisers are not seeded). */
-function seedWeights(model: ReturnType<typeof tinyYOLOv2>, seed: number): void {
+function seedWeights(model: ReturnType<typeof compactYOLOv2>, seed: number): void {
   const fresh = model.weights.map((w, i) => {
     const shape = w.shape as number[];
     if (/kernel/.test(w.name)) {
@@ -212,6 +222,7 @@ function parse(argv: string[]): Partial<DemoOptions> {
     options: {
       quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' },
       'batch-size': { type: 'string' }, lr: { type: 'string' }, width: { type: 'string' }, 'test-images': { type: 'string' },
+      model: { type: 'string' },
     },
   });
   const o: Partial<DemoOptions> = values.quick ? { ...DEMO_QUICK } : {};
@@ -221,6 +232,7 @@ function parse(argv: string[]): Partial<DemoOptions> {
   if (values['batch-size']) o.batchSize = Number(values['batch-size']);
   if (values.lr) o.lr = Number(values.lr);
   if (values.width) o.widthMultiplier = Number(values.width);
+  if (values.model) o.model = values.model as DemoOptions['model'];
   if (values['test-images']) o.testImages = Number(values['test-images']);
   return o;
 }

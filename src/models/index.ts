@@ -1,5 +1,6 @@
 /**
- * yolov2-ts/models — the darknet models on tfjs-layers (tiny-YOLOv2, YOLOv2 with the passthrough route),
+ * yolov2-ts/models — the darknet models on tfjs-layers (tiny-YOLOv2, YOLOv2 with the passthrough route,
+ * and a compact stride-16 variant for CPU budgets),
  * the serialisable {@link Reorg} layer, darknet `.weights` I/O and fast CPU training kernels.
  *
  * Depends on `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers`; registers no backend.
@@ -15,6 +16,8 @@ export type TinyYOLOv2Options = ModelOptions;
 export type YOLOv2Options = ModelOptions;
 export { tinyYOLOv2, TINY_YOLOV2_FILTERS } from './tiny.js';
 export { yolov2, DARKNET19_STAGES } from './darknet19.js';
+export type { CompactYOLOv2Options } from './compact.js';
+export { compactYOLOv2, outputStride, COMPACT_YOLOV2_FILTERS, COMPACT_YOLOV2_NECK } from './compact.js';
 export type { ReorgLayerArgs, DarknetBatchNormArgs } from './layers.js';
 export { Reorg, reorg, DarknetBatchNorm, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } from './layers.js';
 // --- darknet weights ---
