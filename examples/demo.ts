@@ -61,9 +61,9 @@ export interface DemoOptions {
 export const DEMO_DEFAULTS: DemoOptions = {
   out: 'runs/demo',
   seed: 1,
-  steps: 1200,
+  steps: 1600,
   batchSize: 16,
-  trainSizes: [96, 128, 160],
+  trainSizes: [96, 128],
   baseSize: 128,
   evalSizes: [96, 128, 160, 192],
   testImages: 200,
