@@ -1,6 +1,6 @@
 /**
  * `npm run ablation`: the training records' comparisons, repeated at small scale on the synthetic shapes
- * with the demo's recipe (tiny-YOLOv2 ×0.25, multi-scale 96–160, CPU), printed in the records' formats:
+ * with the demo's recipe (the demo's model and multi-scale sizes, CPU), printed in the records' formats:
  *
  *   1. old vs new loss            (LOSS_PRESETS.recordsOld vs recordsNew)        per-size table
  *   2. fixed vs scaled anchors    (recordsOld with anchorUnits 'grid' vs 'relative') per-size table
