@@ -84,7 +84,7 @@ export async function runAblation(partial: Partial<AblationOptions> = {}): Promi
     const run = RUNS[name];
     if (demo.progress !== false) console.log(`\n=== ${run.title}: ${steps} steps`);
     const report = await runDemo({
-      lr: ABLATION_LR, clipGradNorm: ABLATION_CLIP, evalSizes: EVAL_SIZES, pictures: 2, ...demo, ...run.options,
+      lr: ABLATION_LR, clipGradNorm: ABLATION_CLIP, lrDecay: 'cosine', trainSizes: [96, 128], evalSizes: EVAL_SIZES, pictures: 2, ...demo, ...run.options,
       steps, out: join(out, name), seed,
     });
     reports.set(name, report);
@@ -103,7 +103,7 @@ export async function runAblation(partial: Partial<AblationOptions> = {}): Promi
   }
   const meta = [...reports.values()][0];
   const o = meta.options;
-  const text = `# Ablations (measured by \`npm run ablation -- --steps ${steps}\`)\n\nEach run: ${o.model === 'tiny' ? 'tiny-YOLOv2' : 'compact YOLOv2'} ×${o.widthMultiplier}, ${steps} SGD steps of ${o.batchSize} synthetic images (lr ${ABLATION_LR}, gradient norm clipped at ${ABLATION_CLIP}), multi-scale ${o.trainSizes.join('/')}, evaluated on ${o.testImages} held-out images at ${o.evalSizes.join(', ')} px (VOC07 11-point AP at IoU 0.5; ap50_95 is COCO AP). Backend ${meta.backend}.\n\n${sections.join('\n\n')}\n`;
+  const text = `# Ablations (measured by \`npm run ablation -- --steps ${steps}\`)\n\nEach run: ${o.model === 'tiny' ? 'tiny-YOLOv2' : 'compact YOLOv2'} ×${o.widthMultiplier}, ${steps} SGD steps of ${o.batchSize} synthetic images (lr ${ABLATION_LR} with cosine decay, gradient norm clipped at ${ABLATION_CLIP}), multi-scale ${o.trainSizes.join('/')}, evaluated on ${o.testImages} held-out images at ${o.evalSizes.join(', ')} px (VOC07 11-point AP at IoU 0.5; ap50_95 is COCO AP). Backend ${meta.backend}.\n\n${sections.join('\n\n')}\n`;
   await writeFile(join(out, 'ablations.md'), text);
   return text;
 }

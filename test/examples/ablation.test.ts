@@ -21,7 +21,7 @@ describe.runIf(leg === 'wasm')('npm run ablation (one comparison on a tiny budge
     // one table per run, one line per evaluated size, in the records' format
     expect(text.match(/Input Size：\[96x96\] ap50_95: = \d\.\d{4} ap50: = \d\.\d{4}/g)).toHaveLength(2);
     expect(text.match(/Input Size：\[128x128\]/g)).toHaveLength(2);
-    expect(text).toContain('lr 0.001, gradient norm clipped at 10');
+    expect(text).toContain('lr 0.001 with cosine decay, gradient norm clipped at 10');
     for (const run of ['new', 'old']) expect(existsSync(join(out, run, 'report.json')), run).toBe(true);
   }, 300_000);
 

@@ -36,4 +36,12 @@ describe.runIf(leg === 'wasm')('npm run demo -- --quick (the pipeline on a tiny 
     expect(again.finalLoss).toBe(first.finalLoss);
     expect(again.perSize).toEqual(first.perSize);
   }, 300_000);
+
+  it('runs the other model and decay, and rejects unknown ones', async () => {
+    const r = await runDemo({ ...DEMO_QUICK, out: join(out, 'tiny-step'), progress: false, model: 'tiny', widthMultiplier: 0.25, lrDecay: 'step' });
+    expect(r.steps).toBe(DEMO_QUICK.steps);
+    expect(JSON.parse(readFileSync(join(out, 'tiny-step', 'model', 'meta.json'), 'utf8'))).toMatchObject({ outputStride: 32, model: 'tiny-YOLOv2 ×0.25' });
+    await expect(runDemo({ ...DEMO_QUICK, out: join(out, 'bad'), progress: false, model: 'yolo9' as 'tiny' })).rejects.toThrow(/'model' must be 'compact' or 'tiny', got 'yolo9'/);
+    await expect(runDemo({ ...DEMO_QUICK, out: join(out, 'bad'), progress: false, lrDecay: 'linear' as 'step' })).rejects.toThrow(/'lrDecay' must be 'cosine' or 'step', got 'linear'/);
+  }, 300_000);
 });
