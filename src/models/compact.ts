@@ -71,9 +71,12 @@ export function compactYOLOv2(options: CompactYOLOv2Options): tfl.LayersModel {
  * The output stride of a detector (input pixels per output cell): 32 for {@link tinyYOLOv2} and
  * {@link yolov2}, 2^(filters.length − 1) for {@link compactYOLOv2}. Read from the model's output shape
  * for a `probe`×`probe` input (a multiple of 32), so it works for any fully convolutional model.
- * @throws ValueError when the output is not 4-D or the probe does not divide evenly.
+ * @throws ValueError when `probe` is not a multiple of 32, or the output is not 4-D or does not divide the probe evenly.
  */
 export function outputStride(model: tfl.LayersModel, probe = 64): number {
+  if (!Number.isInteger(probe) || probe < 32 || probe % 32 !== 0) {
+    throw new ValueError(`outputStride: 'probe' must be a multiple of 32 (≥ 32), got ${describe(probe)}`);
+  }
   const shape = model.computeOutputShape([1, probe, probe, 3]) as (number | null)[];
   const h = shape[1];
   if (shape.length !== 4 || typeof h !== 'number' || h < 1 || probe % h !== 0) {

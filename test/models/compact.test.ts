@@ -86,5 +86,9 @@ describe('outputStride', () => {
     const input = tfl.input({ shape: [null, null, 3] });
     const flat = tfl.model({ inputs: input, outputs: tfl.layers.globalAveragePooling2d({}).apply(input) as tfl.SymbolicTensor });
     expect(() => outputStride(flat)).toThrow(/expected a fully convolutional model with a 4-D output/);
+    const m = compactYOLOv2({ numClasses: 1, filters: [4, 4], neck: [] });
+    expect(() => outputStride(m, 48)).toThrow(/'probe' must be a multiple of 32 \(≥ 32\), got 48/);
+    expect(() => outputStride(m, NaN)).toThrow(ValueError);
+    m.dispose();
   });
 });
