@@ -76,6 +76,17 @@ export interface SyntheticOptions {
   noise?: number;
   /** 'gradient' (default) or 'flat' (plain black; with noise 0 and no clutter it isolates the shapes). */
   background?: 'gradient' | 'flat';
+  /**
+   * Largest per-channel difference, in 0–255 levels, between the two end colours of a gradient
+   * background [255: two independent random colours]. Smaller values give gentler gradients, on which a
+   * shape's edge keeps its contrast all around.
+   */
+  gradientRange?: number;
+  /**
+   * Smallest colour distance (L1 over RGB, 0–765 levels) between a shape and the background at its box's
+   * centre and four corners [90]. Colours are redrawn up to 20 times to meet it.
+   */
+  minContrast?: number;
 }
 
 /** {@link SyntheticOptions} with every default filled in. */
@@ -90,6 +101,8 @@ export interface ResolvedSyntheticOptions {
   clutterLines: [number, number];
   noise: number;
   background: 'gradient' | 'flat';
+  gradientRange: number;
+  minContrast: number;
 }
 
 /** Validate and fill in the defaults of {@link SyntheticOptions}. */
@@ -120,7 +133,11 @@ export function resolveSyntheticOptions(options: SyntheticOptions = {}, fn = 'ge
   if (background !== 'gradient' && background !== 'flat') {
     throw new ValueError(`${fn}: 'background' must be 'gradient' or 'flat', got ${JSON.stringify(background)}`);
   }
-  return { width, height, minObjects, maxObjects, minSize, maxSize, maxIoU, clutterLines: [clutterLines[0], clutterLines[1]], noise, background };
+  const gradientRange = options.gradientRange ?? 255;
+  assertNumber(fn, 'gradientRange', gradientRange, { min: 0, max: 255, integer: true });
+  const minContrast = options.minContrast ?? 90;
+  assertNumber(fn, 'minContrast', minContrast, { min: 0, max: 765 });
+  return { width, height, minObjects, maxObjects, minSize, maxSize, maxIoU, clutterLines: [clutterLines[0], clutterLines[1]], noise, background, gradientRange, minContrast };
 }
 
 function iou(a: readonly number[], b: readonly number[]): number {
@@ -248,8 +265,11 @@ function paintShape(img: Canvas, shape: SyntheticShape, shade: [number, number],
   }
 }
 
-/** Linear gradient between two random colours in a random direction (or black), plus noise, one pass. */
-function paintBackground(img: Canvas, rng: Rng, flat: boolean, noise: Noise): void {
+/**
+ * Linear gradient between two colours in a random direction (or black), plus noise, one pass. The second
+ * colour is random (`range` 255) or the first one moved by at most `range` levels per channel.
+ */
+function paintBackground(img: Canvas, rng: Rng, flat: boolean, range: number, noise: Noise): void {
   const { width, height, data } = img;
   let c0 = [0, 0, 0];
   let d = [0, 0, 0];
@@ -259,7 +279,9 @@ function paintBackground(img: Canvas, rng: Rng, flat: boolean, noise: Noise): vo
   let span = 1;
   if (!flat) {
     c0 = [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
-    const c1 = [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
+    let c1 = [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
+    // same draws either way: c1 ∈ 0…255 maps to an offset in −range…range
+    if (range < 255) c1 = c1.map((v, k) => Math.min(255, Math.max(0, c0[k] + Math.round(((v - 127.5) / 127.5) * range))));
     d = [c1[0] - c0[0], c1[1] - c0[1], c1[2] - c0[2]];
     const theta = rng.uniform(0, 2 * Math.PI);
     dx = Math.cos(theta);
@@ -338,12 +360,13 @@ function sampleShapes(o: ResolvedSyntheticOptions, rng: Rng, background: (x: num
       const kind = SYNTHETIC_CLASSES[classId] as SyntheticShape['kind'];
       const orientation = rng.pick(['up', 'down', 'left', 'right'] as const);
       const bar = rng.uniform(0.2, 0.45);
-      // a colour at least 90 levels (L1) away from the background at the box centre
-      const bg = background(x1 + w / 2, y1 + h / 2);
+      // a colour at least minContrast levels (L1) away from the background at the box centre and corners
+      const bgs = [background(x1 + w / 2, y1 + h / 2), background(x1, y1), background(x1 + w - 1, y1), background(x1, y1 + h - 1), background(x1 + w - 1, y1 + h - 1)];
       let colour: [number, number, number] = [0, 0, 0];
       for (let t = 0; t < 20; t++) {
         colour = [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
-        if (Math.abs(colour[0] - bg[0]) + Math.abs(colour[1] - bg[1]) + Math.abs(colour[2] - bg[2]) >= 90) break;
+        const c = colour;
+        if (bgs.every((bg) => Math.abs(c[0] - bg[0]) + Math.abs(c[1] - bg[1]) + Math.abs(c[2] - bg[2]) >= o.minContrast)) break;
       }
       if (shapes.some((s) => iou(s.box, box) > o.maxIoU)) continue;
       placed = { classId, kind, box, colour };
@@ -369,7 +392,7 @@ export function generateSyntheticSample(seed: number | Rng, options: SyntheticOp
   const image: RGBImage = { width, height, data: new Uint8Array(width * height * 3) };
   const img: Canvas = { width, height, data: new Uint8ClampedArray(image.data.buffer) };
   const noise = new Noise(rng.nextUint32(), o.noise);
-  paintBackground(img, rng, o.background === 'flat', noise);
+  paintBackground(img, rng, o.background === 'flat', o.gradientRange, noise);
   const bgAt = (x: number, y: number): number[] => {
     const i = (Math.min(height - 1, Math.floor(y)) * width + Math.min(width - 1, Math.floor(x))) * 3;
     return [img.data[i], img.data[i + 1], img.data[i + 2]];

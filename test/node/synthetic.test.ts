@@ -176,6 +176,52 @@ describe('generateSyntheticSample', () => {
     expect(e.message).toMatch(/generateSyntheticSample: 'width' must be an integer ≥ 16/);
     expect(thrown(() => generateSyntheticSample(1, { minSize: 0.5, maxSize: 0.2 }))).toBeInstanceOf(ValueError);
     expect(thrown(() => generateSyntheticSample(1, { background: 'noise' as 'flat' }))).toBeInstanceOf(ValueError);
+    expect(thrown(() => generateSyntheticSample(1, { gradientRange: 256 })).message).toMatch(/'gradientRange' must be .*255/);
+  });
+
+  it('gradientRange bounds the background: per channel, max − min ≤ range (no noise, no objects, no clutter)', () => {
+    // A linear gradient between c0 and c1 takes values between them (rounded to integers), so the spread of
+    // each channel over the image is at most |c1 − c0| ≤ range, plus 1 for rounding at both ends.
+    const spread = (range?: number) => {
+      let worst = 0;
+      for (let seed = 0; seed < 40; seed++) {
+        const { image } = generateSyntheticSample(seed, { width: 32, noise: 0, clutterLines: [0, 0], minObjects: 0, maxObjects: 0, gradientRange: range });
+        for (let ch = 0; ch < 3; ch++) {
+          let lo = 255, hi = 0;
+          for (let i = ch; i < image.data.length; i += 3) { lo = Math.min(lo, image.data[i]); hi = Math.max(hi, image.data[i]); }
+          worst = Math.max(worst, hi - lo);
+        }
+      }
+      return worst;
+    };
+    expect(spread(0)).toBe(0);
+    expect(spread(40)).toBeLessThanOrEqual(41);
+    expect(spread(40)).toBeGreaterThan(20); // the bound is used, not a flat image
+    expect(spread()).toBeGreaterThan(100); // the default: two independent colours
+  });
+
+  it('minContrast: a shape colour is that far (L1) from the background at its box centre and corners', () => {
+    // The background is drawn before the shapes, so the same seed with no objects paints the same one.
+    const share = (minContrast?: number, bound = minContrast ?? 90) => {
+      let ok = 0, all = 0;
+      for (let seed = 0; seed < 30; seed++) {
+        const base = { width: 48, noise: 0, clutterLines: [0, 0] as [number, number] };
+        const bg = generateSyntheticSample(seed, { ...base, minObjects: 0, maxObjects: 0 }).image.data;
+        const at = (x: number, y: number) => [0, 1, 2].map((c) => bg[(y * 48 + x) * 3 + c]);
+        for (const sh of generateSyntheticSample(seed, { ...base, minContrast }).shapes) {
+          const [x1, y1, x2, y2] = sh.box;
+          const points = [at(Math.floor((x1 + x2) / 2), Math.floor((y1 + y2) / 2)), at(x1, y1), at(x2 - 1, y1), at(x1, y2 - 1), at(x2 - 1, y2 - 1)];
+          const d = Math.min(...points.map((p) => p.reduce((a, v, c) => a + Math.abs(v - sh.colour[c]), 0)));
+          all++;
+          if (d >= bound) ok++;
+        }
+      }
+      return ok / all;
+    };
+    expect(share()).toBeGreaterThan(0.97); // default 90
+    expect(share(250)).toBeGreaterThan(0.9); // 20 redraws almost always find one
+    expect(share(0, 250)).toBeLessThan(0.75); // without the bound, many colours are closer than 250
+    expect(thrown(() => generateSyntheticSample(1, { minContrast: -1 }))).toBeInstanceOf(ValueError);
   });
 });
 
