@@ -1,20 +1,36 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'models/index': 'src/models/index.ts',
-    'node/index': 'src/node/index.ts',
-  },
+const shared: Options = {
   format: ['esm', 'cjs'],
-  dts: true,
   sourcemap: true,
-  clean: true,
   target: 'es2022',
-  splitting: true,
   treeshake: true,
   // import.meta.url in the CJS build (createRequire in src/node/wasm-threads.ts)
   shims: true,
   // Every TF.js package is a peer and every Node-only helper is loaded from the user's install.
   external: [/^@tensorflow\//, 'sharp', 'vega', 'vega-lite', 'fast-xml-parser', 'cli-progress'],
-});
+  // `npm run build` empties dist first; the two builds below write to it side by side
+  clean: false,
+};
+
+export default defineConfig([
+  {
+    ...shared,
+    entry: {
+      index: 'src/index.ts',
+      'models/index': 'src/models/index.ts',
+      'node/index': 'src/node/index.ts',
+    },
+    dts: true,
+    splitting: true,
+  },
+  {
+    // The data-parallel worker thread's script (GradientWorkers looks for it next to the node entry).
+    // Built on its own, unsplit: sharing chunks with it would move the models entry's layer registration
+    // into a shared chunk, out of the files package.json's sideEffects lists.
+    ...shared,
+    entry: { 'node/gradient-worker': 'src/node/gradient-worker.ts' },
+    dts: false,
+    splitting: false,
+  },
+]);

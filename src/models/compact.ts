@@ -9,7 +9,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { TINY_VOC_ANCHORS } from '../anchors.js';
 import { ValueError, describe } from '../errors.js';
-import { convBnLeaky, headConv, maxPool } from './layers.js';
+import { assertNumber } from '../validate.js';
+import { Reorg, convBnLeaky, headConv, maxPool } from './layers.js';
 import type { ModelOptions } from './options.js';
 import { resolveModelOptions, scaleFilters } from './options.js';
 
@@ -28,6 +29,22 @@ export interface CompactYOLOv2Options extends ModelOptions {
   filters?: readonly number[];
   /** Filter counts of further 3×3 conv-bn-leaky blocks at the output stride (default {@link COMPACT_YOLOV2_NECK}; may be empty). Scaled by `widthMultiplier`. */
   neck?: readonly number[];
+  /**
+   * YOLOv2's passthrough route, scaled down (0 = off, the default): a 1×1 conv-bn-leaky with this many
+   * filters (scaled by `widthMultiplier`; the result must be a multiple of 4) on the last backbone block
+   * before its pool (stride s/2), {@link Reorg} stride 2, concatenated with the neck's output, then a 3×3
+   * conv-bn-leaky with the neck's last filter count (the backbone's last when the neck is empty). It gives
+   * the head the finer features small objects need. Needs at least two backbone blocks.
+   */
+  passthrough?: number;
+  /**
+   * Local-contrast input (0 = off, the default): the network sees `x − mean_k(x)`, the image minus its
+   * mean over a k×k window centred on each pixel (stride 1, 'same', out-of-image pixels not counted), so
+   * a smooth background of any colour maps near 0 and shapes show as their contrast to their
+   * surroundings. k odd, 3 to 31. Built from stock layers (`averagePooling2d`, `rescaling`, `add`), so
+   * the model saves and loads anywhere; it has no weights, so darknet `.weights` I/O is unchanged.
+   */
+  localContrast?: number;
 }
 
 function assertFilterList(fn: string, name: string, v: unknown, min: number, max: number): readonly number[] {
@@ -45,7 +62,9 @@ function assertFilterList(fn: string, name: string, v: unknown, min: number, max
  * Layers: `conv{i}` (3×3, no bias) → `bn{i}` (darknet batch norm, ε 1e-5, leaky 0.1 fused) for the
  * backbone then the neck, `pool{i}` (2×2/2, 'same') after each backbone block but the last, and the head
  * `conv{n}` (1×1 with bias, linear), so darknet `.weights` I/O works as for the darknet models.
- * With the defaults and m = 1: 16-32-64-128-256 | 256, stride 16.
+ * With the defaults and m = 1: 16-32-64-128-256 | 256, stride 16. Two options, off by default, add
+ * `contrast_mean` → `contrast_negate` → `contrast` before `conv0` (`localContrast`) and yolov2's
+ * passthrough after the neck (`passthrough`: a 1×1 `conv`, `reorg`, `route`, a 3×3 `conv`).
  *
  * @throws ValueError on bad options (those of {@link tinyYOLOv2}, and `filters` / `neck` not arrays of
  *   positive integers, `filters` empty or longer than 6).
@@ -55,16 +74,45 @@ export function compactYOLOv2(options: CompactYOLOv2Options): tfl.LayersModel {
   const o = resolveModelOptions(fn, options, TINY_VOC_ANCHORS, 'compact-yolov2');
   const filters = assertFilterList(fn, 'filters', options.filters ?? COMPACT_YOLOV2_FILTERS, 1, 6);
   const neck = assertFilterList(fn, 'neck', options.neck ?? COMPACT_YOLOV2_NECK, 0, 16);
+  const passthrough = options.passthrough ?? 0;
+  assertNumber(fn, 'passthrough', passthrough, { min: 0, integer: true });
+  const routeFilters = passthrough > 0 ? scaleFilters(passthrough, o.widthMultiplier) : 0;
+  if (passthrough > 0 && filters.length < 2) {
+    throw new ValueError(`${fn}: 'passthrough' needs at least two backbone blocks, got 'filters' of length ${filters.length}`);
+  }
+  if (routeFilters % 4 !== 0) {
+    throw new ValueError(`${fn}: 'passthrough' ${passthrough} × widthMultiplier ${o.widthMultiplier} gives ${routeFilters} filters; reorg needs a multiple of 4`);
+  }
+  const window = options.localContrast ?? 0;
+  assertNumber(fn, 'localContrast', window, { min: 0, max: 31, integer: true });
+  if (window !== 0 && (window < 3 || window % 2 === 0)) {
+    throw new ValueError(`${fn}: 'localContrast' must be 0 (off) or an odd window size from 3 to 31, got ${window}`);
+  }
   const input = tfl.input({ shape: [o.inputSize, o.inputSize, 3], name: 'image' });
-  let x: tfl.SymbolicTensor = input;
+  let x: tfl.SymbolicTensor = window > 0 ? localContrast(input, window) : input;
   let index = 0;
+  let route: tfl.SymbolicTensor | null = null;
   filters.forEach((f, i) => {
     x = convBnLeaky(x, scaleFilters(f, o.widthMultiplier), 3, index++);
+    if (i === filters.length - 2) route = x;
     if (i < filters.length - 1) x = maxPool(x, 2, 2, `pool${i}`);
   });
   for (const f of neck) x = convBnLeaky(x, scaleFilters(f, o.widthMultiplier), 3, index++);
+  if (route && routeFilters > 0) {
+    let r = convBnLeaky(route, routeFilters, 1, index++);
+    r = new Reorg({ stride: 2, name: 'reorg' }).apply(r) as tfl.SymbolicTensor;
+    x = tfl.layers.concatenate({ axis: -1, name: 'route' }).apply([r, x]) as tfl.SymbolicTensor;
+    x = convBnLeaky(x, scaleFilters(neck.at(-1) ?? filters.at(-1)!, o.widthMultiplier), 3, index++);
+  }
   const output = headConv(x, o.numAnchors * (5 + o.numClasses), index);
   return tfl.model({ inputs: input, outputs: output, name: o.name });
+}
+
+/** `x − mean_k(x)` over a k×k window ('same', stride 1; TF's average pool leaves out-of-image pixels out). */
+function localContrast(x: tfl.SymbolicTensor, k: number): tfl.SymbolicTensor {
+  const mean = tfl.layers.averagePooling2d({ poolSize: k, strides: 1, padding: 'same', name: 'contrast_mean' }).apply(x) as tfl.SymbolicTensor;
+  const negated = tfl.layers.rescaling({ scale: -1, offset: 0, name: 'contrast_negate' }).apply(mean) as tfl.SymbolicTensor;
+  return tfl.layers.add({ name: 'contrast' }).apply([x, negated]) as tfl.SymbolicTensor;
 }
 
 /**

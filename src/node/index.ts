@@ -102,3 +102,5 @@ export { saveModel, loadModel } from './model-io.js';
 // evaluation of a model on a dataset at several input sizes
 export type { EvaluateDetectorOptions, SizeEvaluation } from './evaluate.js';
 export { evaluateDetector } from './evaluate.js';
+export type { GradientWorkersOptions, WorkerGradients } from './gradient-workers.js';
+export { GradientWorkers } from './gradient-workers.js';

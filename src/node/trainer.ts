@@ -12,10 +12,12 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import cliProgress from 'cli-progress';
-import { FormatError } from '../errors.js';
+import { FormatError, ValueError, describe } from '../errors.js';
+import { YOLOv2Loss } from '../loss.js';
 import { assertNumber } from '../validate.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
 import { learningRateAt, validateSchedule, type LrSchedule } from './schedule.js';
+import { GradientWorkers, type WorkerGradients } from './gradient-workers.js';
 import { SGD, type SGDConfig } from './sgd.js';
 
 /** The scalar terms a loss returns (the shape of `YOLOv2Loss.compute`'s result). */
@@ -78,6 +80,18 @@ export interface TrainOptions {
   optimizer?: SGDConfig;
   /** Micro-batches per optimizer step (gradient accumulation; gradients are averaged). Default 1. */
   accumulate?: number;
+  /**
+   * Extra worker threads for data-parallel gradients (default 0): micro-batch m of each step is
+   * differentiated by thread m mod (workers + 1), thread 0 being this one, so `accumulate` must be at
+   * least `workers + 1`. The step is the same as with `accumulate` alone (gradients averaged over the
+   * micro-batches, up to float rounding), except that batch-norm moving statistics are updated by this
+   * thread's micro-batches only. Needs the `wasm` or `cpu` backend (each worker runs a single-threaded
+   * copy; start wasm with one thread here too) and a {@link YOLOv2Loss} (its config is sent to the
+   * workers). See {@link GradientWorkers}.
+   */
+  workers?: number;
+  /** Modules each worker imports first (see {@link GradientWorkersOptions.setup}). */
+  workerSetup?: string[];
   /** Clip the global gradient norm to this value (off by default). */
   clipGradNorm?: number;
   /** Stop after this many optimizer steps in this call (for tests and budgets). */
@@ -136,7 +150,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.clipGradNorm !== undefined) assertNumber('train', 'clipGradNorm', options.clipGradNorm, { min: 0, minOpen: true });
   validateSchedule(schedule);
 
+  const workerCount = options.workers ?? 0;
+  assertNumber('train', 'workers', workerCount, { min: 0, max: 16, integer: true });
+  if (workerCount > 0 && accumulate < workerCount + 1) {
+    throw new ValueError(`train: 'workers' ${workerCount} needs 'accumulate' ≥ ${workerCount + 1} (one micro-batch per thread), got ${accumulate}`);
+  }
+  const lossConfig = (loss as { config?: unknown }).config;
+  if (workerCount > 0 && !(loss instanceof YOLOv2Loss)) {
+    throw new ValueError(`train: 'workers' needs a YOLOv2Loss (its config is sent to the workers), got ${describe(loss)}`);
+  }
+
   const vars = trainableVariables(model);
+  const pool = workerCount > 0 ? await GradientWorkers.start({ count: workerCount, model, lossConfig, ...(options.workerSetup ? { setup: options.workerSetup } : {}) }) : undefined;
   const sgd = new SGD(vars, options.optimizer);
   let step = 0;
   let seenImages = 0;
@@ -176,13 +201,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const sums = [0, 0, 0, 0, 0];
       let images = 0;
       let inputSize = 0;
+      // with workers: micro-batch m goes to thread m mod (workers + 1); the remote ones are sent first
+      const weights = pool ? vars.map((v) => v.dataSync() as Float32Array) : [];
+      const remote: Array<Promise<WorkerGradients>> = [];
+      const local: Batch[] = [];
       for (let micro = 0; micro < accumulate; micro++) {
         const batch = await batches({ epoch, step, micro });
         images += batch.images.shape[0];
         inputSize = batch.images.shape[1];
+        const thread = micro % (workerCount + 1);
+        if (pool && thread > 0) {
+          remote.push(pool.compute(thread - 1, weights, batch.images, batch.targets, seenImages));
+          tf.dispose([batch.images, batch.targets]);
+        } else {
+          local.push(batch);
+        }
+      }
+      for (const batch of local) {
         const { terms, grads: g } = gradientsOf(model, loss, batch, vars, seenImages);
         tf.dispose([batch.images, batch.targets]);
         terms.forEach((v, i) => (sums[i] += v / accumulate));
+        grads = accumulateInto(grads, g, accumulate);
+      }
+      for (const r of await Promise.all(remote)) {
+        r.terms.forEach((v, i) => (sums[i] += v / accumulate));
+        const g: tf.NamedTensorMap = Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(r.grads[i], v.shape, 'float32')]));
         grads = accumulateInto(grads, g, accumulate);
       }
       const norm = globalNorm(grads);
@@ -223,6 +266,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       await writeCheckpoint(options.checkpointDir, model, sgd, vars, step, stepsPerEpoch, seenImages, options.rng);
     }
   } finally {
+    await pool?.terminate();
     progress?.stop();
     sgd.dispose();
     if (log) await new Promise<void>((resolve) => log.end(resolve));

@@ -66,11 +66,74 @@ describe('compactYOLOv2', () => {
     b.dispose();
   });
 
+  it('localContrast feeds the network x − mean over a k×k window (hand-computed 3×3 example)', () => {
+    const model = compactYOLOv2({ numClasses: 1, anchors: [[1, 1]], filters: [4, 4], neck: [], localContrast: 3 });
+    const probe = tfl.model({ inputs: model.inputs, outputs: model.getLayer('contrast').output as tfl.SymbolicTensor });
+    // One 4×4 channel (the other two zero), values 0…15 row-major:
+    //  0  1  2  3
+    //  4  5  6  7
+    //  8  9 10 11
+    // 12 13 14 15
+    // (0,0): window rows 0–1, cols 0–1 (out-of-image pixels left out) → mean (0+1+4+5)/4 = 2.5 → 0 − 2.5 = −2.5
+    // (1,1): full window rows 0–2, cols 0–2 → mean 45/9 = 5 → 5 − 5 = 0
+    // (0,1): rows 0–1, cols 0–2 → (0+1+2+4+5+6)/6 = 3 → 1 − 3 = −2
+    // (3,3): rows 2–3, cols 2–3 → (10+11+14+15)/4 = 12.5 → 15 − 12.5 = 2.5
+    const values = new Float32Array(4 * 4 * 3);
+    for (let p = 0; p < 16; p++) values[p * 3] = p;
+    const x = tf.tensor4d(values, [1, 4, 4, 3]);
+    const y = probe.predict(x) as tf.Tensor4D;
+    const ch0 = tf.tidy(() => tf.reshape(tf.slice(y, [0, 0, 0, 0], [1, 4, 4, 1]), [4, 4]).arraySync() as number[][]);
+    expect(ch0[0][0]).toBeCloseTo(-2.5, 5);
+    expect(ch0[1][1]).toBeCloseTo(0, 5);
+    expect(ch0[0][1]).toBeCloseTo(-2, 5);
+    expect(ch0[3][3]).toBeCloseTo(2.5, 5);
+    // a flat image of any colour maps to 0 everywhere
+    const flat = tf.fill([1, 4, 4, 3], 0.7);
+    const yf = probe.predict(flat) as tf.Tensor;
+    expect(tf.tidy(() => tf.max(tf.abs(yf)).dataSync()[0])).toBeLessThan(1e-6);
+    expect(model.countParams()).toBe(compactYOLOv2({ numClasses: 1, anchors: [[1, 1]], filters: [4, 4], neck: [] }).countParams());
+    tf.dispose([x, y, flat, yf]);
+    model.dispose();
+  });
+
+  it('passthrough adds yolov2\'s route: 1×1 conv, reorg, concat with the neck, 3×3 conv, in darknet order', () => {
+    const model = compactYOLOv2({ numClasses: 2, anchors: [[1, 1]], filters: [4, 8, 16], neck: [16], passthrough: 8, widthMultiplier: 1 });
+    const convs = model.layers.filter((l) => /^conv\d+$/.test(l.name)).map((l) => {
+      const c = l.getConfig() as { filters: number; kernelSize: number[] };
+      return [l.name, c.filters, c.kernelSize[0]];
+    }).sort((a, b) => Number(String(a[0]).slice(4)) - Number(String(b[0]).slice(4)));
+    // backbone 4, 8, 16 (conv0–2), neck 16 (conv3), route 1×1 8 (conv4) on conv2's input block (stride 2),
+    // post-concat 3×3 16 (conv5), head 1·(5+2) = 7 (conv6)
+    expect(convs).toEqual([['conv0', 4, 3], ['conv1', 8, 3], ['conv2', 16, 3], ['conv3', 16, 3], ['conv4', 8, 1], ['conv5', 16, 3], ['conv6', 7, 1]]);
+    // route: the 1×1 conv reads bn1 (the block before the last pool), reorg 8 → 32 channels at stride 4,
+    // concatenated with the neck's 16 → 48 channels into conv5
+    expect((model.getLayer('conv4').input as tfl.SymbolicTensor).sourceLayer.name).toBe('bn1');
+    expect(model.getLayer('reorg').outputShape).toEqual([null, null, null, 32]);
+    expect(model.getLayer('route').outputShape).toEqual([null, null, null, 48]);
+    expect(outputStride(model)).toBe(4);
+    const x = tf.randomUniform([2, 32, 64, 3], 0, 1, 'float32', 1);
+    const y = model.predict(x) as tf.Tensor;
+    expect(y.shape).toEqual([2, 8, 16, 7]);
+    // darknet .weights round trip with the extra convs
+    const b = compactYOLOv2({ numClasses: 2, anchors: [[1, 1]], filters: [4, 8, 16], neck: [16], passthrough: 8, widthMultiplier: 1 });
+    loadDarknetWeights(b, saveDarknetWeights(model));
+    const yb = b.predict(x) as tf.Tensor;
+    expect(Array.from(yb.dataSync())).toEqual(Array.from(y.dataSync()));
+    tf.dispose([x, y, yb]);
+    model.dispose();
+    b.dispose();
+  });
+
   it('rejects bad layouts with the expected and received values', () => {
     expect(() => compactYOLOv2({ numClasses: 2, filters: [] })).toThrow(ValueError);
     expect(() => compactYOLOv2({ numClasses: 2, filters: [8, 8, 8, 8, 8, 8, 8] })).toThrow(/'filters' must be an array of 1 to 6 positive integers, got/);
     expect(() => compactYOLOv2({ numClasses: 2, neck: [8, 0] })).toThrow(/'neck' must be an array of 0 to 16 positive integers/);
     expect(() => compactYOLOv2({ numClasses: 0 })).toThrow(ValueError);
+    expect(() => compactYOLOv2({ numClasses: 2, filters: [8], passthrough: 8 })).toThrow(/'passthrough' needs at least two backbone blocks, got 'filters' of length 1/);
+    expect(() => compactYOLOv2({ numClasses: 2, passthrough: 6 })).toThrow(/'passthrough' 6 × widthMultiplier 1 gives 6 filters; reorg needs a multiple of 4/);
+    expect(() => compactYOLOv2({ numClasses: 2, passthrough: -4 })).toThrow(ValueError);
+    expect(() => compactYOLOv2({ numClasses: 2, localContrast: 4 })).toThrow(/'localContrast' must be 0 \(off\) or an odd window size from 3 to 31, got 4/);
+    expect(() => compactYOLOv2({ numClasses: 2, localContrast: 33 })).toThrow(ValueError);
   });
 });
 
