@@ -81,7 +81,7 @@ export interface DemoOptions {
    * Extra worker threads for data-parallel training (`train`'s `workers`; default 1: both cores). Each
    * step's `batchSize` images are split into `workers + 1` micro-batches, one per thread, and wasm runs
    * single-threaded in each. Ignored (0) on tfjs-node. At batch 8 on 96 px images one process with two
-   * XNNPACK threads trains 39 images/s here, two single-threaded replicas about 1.9× that (docs/demo.md).
+   * XNNPACK threads trains 38–40 images/s here, one thread plus one worker 50 (docs/demo.md).
    */
   workers: number;
 }
