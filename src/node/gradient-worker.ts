@@ -14,6 +14,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { YOLOv2Loss, type YOLOv2LossConfig } from '../index.js';
 import { DarknetBatchNorm, Reorg, registerTrainingKernels } from '../models/index.js';
 import type { ComputeRequest, WorkerInit, WorkerMessage } from './gradient-protocol.js';
+import { gradientsOf } from './gradients-of.js';
 import { initWasmBackend } from './wasm-threads.js';
 
 const port = parentPort;
@@ -65,18 +66,10 @@ function compute(replica: { model: tfl.LayersModel; loss: YOLOv2Loss; vars: tf.V
   });
   const images = tf.tensor4d(req.images, req.imagesShape);
   const targets = tf.tensor3d(req.targets, req.targetsShape);
-  const kept: tf.Tensor[] = [];
-  const { value, grads } = tf.variableGrads(() => {
-    const out = model.apply(images, { training: true }) as tf.Tensor4D;
-    const l = loss.compute(out, targets, { seenImages: req.seenImages });
-    kept.push(tf.keep(l.coord), tf.keep(l.obj), tf.keep(l.noobj), tf.keep(l.cls));
-    return l.total;
-  }, vars);
-  const packed = tf.stack([value, ...kept]);
-  const terms = Array.from(packed.dataSync());
+  const { terms, grads } = gradientsOf(model, loss, { images, targets }, vars, req.seenImages);
   // copies: the cpu backend's dataSync hands out its own storage, which must not be transferred
   const out = vars.map((v) => (grads[v.name].dataSync() as Float32Array).slice());
-  tf.dispose([images, targets, packed, value, ...kept, ...Object.values(grads)]);
+  tf.dispose([images, targets, ...Object.values(grads)]);
   return { type: 'result', id: req.id, terms, grads: out };
 }
 

@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 import { existsSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -47,13 +48,13 @@ export interface GradientWorkersOptions {
 
 function defaultWorkerFile(): string {
   const here = fileURLToPath(import.meta.url);
-  const dir = here.slice(0, here.lastIndexOf('/') + 1);
-  // src (tsx, vitest), dist/node, or a dist chunk one level up
-  const candidates = ['gradient-worker.ts', 'gradient-worker.js', 'gradient-worker.cjs', 'node/gradient-worker.js', 'node/gradient-worker.cjs'];
-  const preferCjs = here.endsWith('.cjs');
-  const ordered = preferCjs ? [...candidates].sort((a, b) => Number(b.endsWith('.cjs')) - Number(a.endsWith('.cjs'))) : candidates;
-  for (const c of ordered) if (existsSync(dir + c)) return dir + c;
-  throw new YOLOv2Error(`GradientWorkers: no gradient-worker script next to ${here} (looked for ${candidates.join(', ')})`);
+  const dir = dirname(here);
+  // next to this module (src/node when run from the sources, dist/node), or under node/ from a dist chunk
+  const ext = extname(here) === '.ts' ? '.ts' : extname(here) === '.cjs' ? '.cjs' : '.js';
+  const candidates = [join(dir, `gradient-worker${ext}`), join(dir, 'node', `gradient-worker${ext}`)];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new YOLOv2Error(`GradientWorkers: no worker script next to ${here} (looked for ${candidates.join(', ')})`);
+  return found;
 }
 
 /**
@@ -144,7 +145,7 @@ export class GradientWorkers {
   compute(index: number, weights: Float32Array[], images: tf.Tensor4D, targets: tf.Tensor3D, seenImages: number): Promise<WorkerGradients> {
     if (this.failure) return Promise.reject(this.failure);
     const worker = this.workers[index];
-    if (!worker) throw new ValueError(`GradientWorkers.compute: 'index' must be 0…${this.workers.length - 1}, got ${index}`);
+    if (!worker) return Promise.reject(new ValueError(`GradientWorkers.compute: 'index' must be 0…${this.workers.length - 1}, got ${index}`));
     const id = this.nextId++;
     const req: ComputeRequest = {
       id,

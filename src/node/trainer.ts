@@ -18,6 +18,7 @@ import { assertNumber } from '../validate.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
 import { learningRateAt, validateSchedule, type LrSchedule } from './schedule.js';
 import { GradientWorkers, type WorkerGradients } from './gradient-workers.js';
+import { gradientsOf } from './gradients-of.js';
 import { SGD, type SGDConfig } from './sgd.js';
 
 /** The scalar terms a loss returns (the shape of `YOLOv2Loss.compute`'s result). */
@@ -155,13 +156,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (workerCount > 0 && accumulate < workerCount + 1) {
     throw new ValueError(`train: 'workers' ${workerCount} needs 'accumulate' ≥ ${workerCount + 1} (one micro-batch per thread), got ${accumulate}`);
   }
-  const lossConfig = (loss as { config?: unknown }).config;
   if (workerCount > 0 && !(loss instanceof YOLOv2Loss)) {
     throw new ValueError(`train: 'workers' needs a YOLOv2Loss (its config is sent to the workers), got ${describe(loss)}`);
   }
 
   const vars = trainableVariables(model);
-  const pool = workerCount > 0 ? await GradientWorkers.start({ count: workerCount, model, lossConfig, ...(options.workerSetup ? { setup: options.workerSetup } : {}) }) : undefined;
+  const pool = workerCount > 0
+    ? await GradientWorkers.start({ count: workerCount, model, lossConfig: (loss as YOLOv2Loss).config, ...(options.workerSetup ? { setup: options.workerSetup } : {}) })
+    : undefined;
   const sgd = new SGD(vars, options.optimizer);
   let step = 0;
   let seenImages = 0;
@@ -281,26 +283,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
-/** Forward, loss and gradients of one micro-batch; the terms come back as numbers (one read). */
-function gradientsOf(
-  model: LayersModel,
-  loss: LossLike,
-  batch: Batch,
-  vars: tf.Variable[],
-  seenImages: number,
-): { terms: number[]; grads: tf.NamedTensorMap } {
-  const kept: tf.Tensor[] = [];
-  const { value, grads } = tf.variableGrads(() => {
-    const out = model.apply(batch.images, { training: true }) as tf.Tensor4D;
-    const l = loss.compute(out, batch.targets, { seenImages });
-    kept.push(tf.keep(l.coord), tf.keep(l.obj), tf.keep(l.noobj), tf.keep(l.cls));
-    return l.total;
-  }, vars);
-  const packed = tf.stack([value, ...kept]);
-  const terms = Array.from(packed.dataSync());
-  tf.dispose([packed, value, ...kept]);
-  return { terms, grads };
-}
 
 function accumulateInto(acc: tf.NamedTensorMap, g: tf.NamedTensorMap, k: number): tf.NamedTensorMap {
   const out: tf.NamedTensorMap = {};

@@ -89,6 +89,7 @@ describe('train with worker threads (data parallel)', () => {
     // a class id out of range: the worker's loss throws, and the error names it
     const bad = packTargets([[{ classId: 5, box: [0.25, 0.25, 0.3, 0.3] }], [{ classId: 0, box: [0.25, 0.25, 0.3, 0.3] }]]);
     await expect(pool.compute(0, weights, good.images, bad, 0)).rejects.toThrow(/a worker failed on a micro-batch: .*class/i);
+    await expect(pool.compute(3, weights, good.images, good.targets, 0)).rejects.toThrow(/'index' must be 0…0, got 3/);
     await pool.terminate();
     await expect(pool.compute(0, weights, good.images, good.targets, 0)).rejects.toThrow(/terminated/);
     tf.dispose([good.images, good.targets, bad]);
