@@ -9,6 +9,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CpuBackendLike, KernelArgs, TensorInfo, WasmBackendLike } from './kernel-util.js';
 import { im2colLimit, liveKernel, stockKernel } from './kernel-util.js';
+import {
+  plainFusedConv, winogradBackpropFilterWasm, winogradBackpropInputWasm, winogradConv2DWasm, winogradEligible,
+} from './winograd-kernels.js';
 
 /* ---------- geometry ---------- */
 
@@ -97,6 +100,7 @@ export function backpropFilterWasm(args: KernelArgs): TensorInfo {
   const filterShape = attrs.filterShape as number[];
   const g = x.dtype === 'float32' ? geometry(x.shape, filterShape, attrs) : null;
   if (!g) return stockKernel(tf.Conv2DBackpropFilter, 'wasm')(args) as TensorInfo;
+  if (winogradEligible(g)) return winogradBackpropFilterWasm(backend, x, dy, g);
   const matMul = liveKernel(tf.BatchMatMul, 'wasm');
   const K = g.kh * g.kw * g.inC;
   const N = g.batch * g.outH * g.outW;
@@ -185,6 +189,7 @@ export function backpropInputWasm(args: KernelArgs): TensorInfo {
   if (!g || g.sh !== 1 || g.sw !== 1 || padT < 0 || padL < 0 || padB < 0 || padR < 0) {
     return stockKernel(tf.Conv2DBackpropInput, 'wasm')(args) as TensorInfo;
   }
+  if (winogradEligible(g)) return winogradBackpropInputWasm(backend, dy, filter, g);
   const { kh, kw, inC, outC } = g;
   const flipped = backend.makeOutput([kh, kw, outC, inC], 'float32');
   const w = backend.typedArrayFromHeap(filter) as Float32Array;
@@ -200,7 +205,7 @@ export function backpropInputWasm(args: KernelArgs): TensorInfo {
       }
     }
   }
-  const conv = liveKernel(tf.Conv2D, 'wasm');
+  const conv = stockKernel(tf.Conv2D, 'wasm');
   const out = conv({
     inputs: { x: dy, filter: flipped },
     backend,
@@ -208,4 +213,20 @@ export function backpropInputWasm(args: KernelArgs): TensorInfo {
   }) as TensorInfo;
   backend.disposeData(flipped.dataId);
   return out;
+}
+
+/* ---------- Conv2D and FusedConv2D (wasm): Winograd where it pays ---------- */
+
+export function conv2DWasm(args: KernelArgs): TensorInfo {
+  const { x, filter } = args.inputs;
+  const g = x.dtype === 'float32' ? geometry(x.shape, filter.shape, args.attrs ?? {}) : null;
+  if (!winogradEligible(g)) return stockKernel(tf.Conv2D, 'wasm')(args) as TensorInfo;
+  return winogradConv2DWasm(args.backend as WasmBackendLike, x, filter, g!);
+}
+
+export function fusedConv2DWasm(args: KernelArgs): TensorInfo {
+  const { x, filter } = args.inputs;
+  const g = x.dtype === 'float32' && plainFusedConv(args) ? geometry(x.shape, filter.shape, args.attrs ?? {}) : null;
+  if (!winogradEligible(g)) return stockKernel(tf.FusedConv2D, 'wasm')(args) as TensorInfo;
+  return winogradConv2DWasm(args.backend as WasmBackendLike, x, filter, g!);
 }

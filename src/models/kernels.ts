@@ -12,6 +12,10 @@
  *   im2col buffer stays below `maxIm2colBytes` (the wasm heap is at most 4 GB).
  * - `Conv2DBackpropInput` (wasm, stride 1, NHWC): a forward `Conv2D` (XNNPACK) of dy with the spatially
  *   flipped, in/out-swapped filter and the complementary padding. Other strides use the stock kernel.
+ * - Winograd F(2×2, 3×3) (wasm) for 3×3 stride-1 convolutions with at least 128 input and output
+ *   channels (tiny-YOLOv2's 26×26 and 13×13 layers): the forward `Conv2D` and `FusedConv2D` (without
+ *   bias or activation, as tfjs-layers' `Conv2D` calls it) and both gradients do 16 matrix products per
+ *   2×2 output tile instead of 36 multiplications; the transforms are JS loops, the products XNNPACK.
  * - `Tile` (wasm): block copies with doubling `copyWithin`.
  * - `MaxPoolGrad` (wasm): a correct one; the stock wasm kernel (tfjs-backend-wasm 4.22) routes the
  *   gradient to wrong positions, so training on wasm without this is silently wrong.
@@ -29,7 +33,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError, describe } from '../errors.js';
 import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnTrainCpu, bnTrainGradCpu, bnTrainGradWasm, bnTrainWasm } from './bn-kernels.js';
-import { backpropFilterCpu, backpropFilterWasm, backpropInputWasm } from './conv-kernels.js';
+import { backpropFilterCpu, backpropFilterWasm, backpropInputWasm, conv2DWasm, fusedConv2DWasm } from './conv-kernels.js';
 import type { KernelFunc } from './kernel-util.js';
 import { DEFAULT_IM2COL_BYTES, installed, setIm2colLimit } from './kernel-util.js';
 import { identityWasm, maxPoolGradWasm, tileWasm } from './wasm-kernels.js';
@@ -52,6 +56,8 @@ const KERNELS: ReadonlyArray<{ kernelName: string; backendName: 'cpu' | 'wasm'; 
   { kernelName: tf.Conv2DBackpropFilter, backendName: 'cpu', kernelFunc: backpropFilterCpu },
   { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: backpropFilterWasm },
   { kernelName: tf.Conv2DBackpropInput, backendName: 'wasm', kernelFunc: backpropInputWasm },
+  { kernelName: tf.Conv2D, backendName: 'wasm', kernelFunc: conv2DWasm },
+  { kernelName: tf.FusedConv2D, backendName: 'wasm', kernelFunc: fusedConv2DWasm },
   { kernelName: tf.Tile, backendName: 'wasm', kernelFunc: tileWasm },
   { kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGradWasm },
   { kernelName: tf.Identity, backendName: 'wasm', kernelFunc: identityWasm },

@@ -212,11 +212,13 @@ describe('registerTrainingKernels', () => {
       tileWasm: tf.getKernel('Tile', 'wasm'),
       poolWasm: tf.getKernel('MaxPoolGrad', 'wasm'),
       identityWasm: tf.getKernel('Identity', 'wasm'),
+      convWasm: tf.getKernel('Conv2D', 'wasm'),
+      fusedConvWasm: tf.getKernel('FusedConv2D', 'wasm'),
     };
     expect(stock.filterWasm).toBeUndefined(); // the reason this module exists
     const bn = ['YOLOv2BatchNormTrain', 'YOLOv2BatchNormTrainGrad'];
     const all = [
-      'Conv2DBackpropFilter/cpu', 'Conv2DBackpropFilter/wasm', 'Conv2DBackpropInput/wasm', 'Tile/wasm', 'MaxPoolGrad/wasm', 'Identity/wasm',
+      'Conv2DBackpropFilter/cpu', 'Conv2DBackpropFilter/wasm', 'Conv2DBackpropInput/wasm', 'Conv2D/wasm', 'FusedConv2D/wasm', 'Tile/wasm', 'MaxPoolGrad/wasm', 'Identity/wasm',
       ...bn.map((k) => `${k}/cpu`), ...bn.map((k) => `${k}/wasm`),
     ];
     expect(registerTrainingKernels()).toEqual(all);
@@ -231,6 +233,8 @@ describe('registerTrainingKernels', () => {
     expect(tf.getKernel('Tile', 'wasm')).toBe(stock.tileWasm);
     expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBe(stock.poolWasm);
     expect(tf.getKernel('Identity', 'wasm')).toBe(stock.identityWasm);
+    expect(tf.getKernel('Conv2D', 'wasm')).toBe(stock.convWasm);
+    expect(tf.getKernel('FusedConv2D', 'wasm')).toBe(stock.fusedConvWasm);
     for (const k of bn) for (const b of ['cpu', 'wasm']) expect(tf.getKernel(k, b)).toBeUndefined(); // new kernels: removed again
     expect(unregisterTrainingKernels()).toEqual([]);
     expect(registerTrainingKernels({ backends: ['cpu'] })).toEqual(['Conv2DBackpropFilter/cpu', ...bn.map((k) => `${k}/cpu`)]);
