@@ -25,11 +25,11 @@ export default defineConfig([
     splitting: true,
   },
   {
-    // The data-parallel worker thread's script (GradientWorkers looks for it next to the node entry).
+    // The worker threads' scripts (GradientWorkers and startKernelThreads look for them next to the node entry).
     // Built on its own, unsplit: sharing chunks with it would move the models entry's layer registration
     // into a shared chunk, out of the files package.json's sideEffects lists.
     ...shared,
-    entry: { 'node/gradient-worker': 'src/node/gradient-worker.ts' },
+    entry: { 'node/gradient-worker': 'src/node/gradient-worker.ts', 'node/kernel-helper': 'src/node/kernel-helper.ts' },
     dts: false,
     splitting: false,
   },

@@ -5,6 +5,7 @@
  *   npm run bench -- train-step
  *   BENCH_BACKENDS=wasm,cpu BENCH_STOCK=1 BENCH_SIZE=416 BENCH_BATCH=8 BENCH_ITERS=5 npm run bench -- train-step
  *
+ * BENCH_KERNEL_HELPERS=0 starts wasm without the kernel helper threads (see initWasmBackend).
  * BENCH_STOCK=1 also times the stock kernels where they exist (cpu only: wasm has no Conv2DBackpropFilter).
  * Prints {"name":"train-step","backend",...,"inputSize","batch","medianMs"} per configuration.
  * BENCH_KERNELS=1 instead times single kernels, ours against the stock ones, on tiny-YOLOv2 layer shapes

@@ -20,12 +20,15 @@ export function benchBackends(defaults: string[] = ['cpu', 'wasm']): string[] {
 
 /** XNNPACK threads of the wasm backend once started (`BENCH_WASM_THREADS`, default: the logical cores). */
 let wasmThreads: number | undefined;
+let kernelHelpers = 0;
 
 /** Activate a backend and wait for it; wasm starts with `BENCH_WASM_THREADS` threads (see initWasmBackend). */
 export async function useBackend(name: string): Promise<void> {
   if (name === 'wasm') {
-    const init = await initWasmBackend(process.env.BENCH_WASM_THREADS ? Number(process.env.BENCH_WASM_THREADS) : logicalCores());
+    const threads = process.env.BENCH_WASM_THREADS ? Number(process.env.BENCH_WASM_THREADS) : logicalCores();
+    const init = await initWasmBackend(threads, { kernelHelpers: process.env.BENCH_KERNEL_HELPERS !== '0' });
     wasmThreads = init.threads;
+    kernelHelpers = init.kernelHelpers;
     if (init.fallbackReason) console.error(`wasm threads unavailable: ${init.fallbackReason}`);
     return;
   }
@@ -65,5 +68,5 @@ function round(x: number): number {
 
 /** Print one result line. */
 export function report(result: Record<string, unknown>): void {
-  console.log(JSON.stringify(result.backend === 'wasm' && wasmThreads !== undefined ? { ...result, threads: wasmThreads } : result));
+  console.log(JSON.stringify(result.backend === 'wasm' && wasmThreads !== undefined ? { ...result, threads: wasmThreads, kernelHelpers } : result));
 }

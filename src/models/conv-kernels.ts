@@ -8,6 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CpuBackendLike, KernelArgs, TensorInfo, WasmBackendLike } from './kernel-util.js';
+import type { Geometry } from './im2col.js';
+import { im2colKN } from './im2col.js';
+import { geometryArgs } from './kernel-tasks.js';
+import { parallelFor } from './kernel-threads.js';
 import { im2colLimit, liveKernel, stockKernel } from './kernel-util.js';
 import {
   plainFusedConv, winogradBackpropFilterWasm, winogradBackpropInputWasm, winogradConv2DWasm, winogradEligible,
@@ -15,11 +19,8 @@ import {
 
 /* ---------- geometry ---------- */
 
-export interface Geometry {
-  batch: number; inH: number; inW: number; inC: number;
-  outH: number; outW: number; outC: number;
-  kh: number; kw: number; sh: number; sw: number; pt: number; pl: number; pb: number; pr: number;
-}
+export type { Geometry } from './im2col.js';
+
 
 export function geometry(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): Geometry | null {
   const dataFormat = (attrs.dataFormat as string | undefined) ?? 'NHWC';
@@ -42,48 +43,6 @@ export function geometry(xShape: number[], filterShape: number[], attrs: Record<
     kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
     pt: info.padInfo.top, pl: info.padInfo.left, pb: info.padInfo.bottom, pr: info.padInfo.right,
   };
-}
-
-/**
- * im2col in the `[K, N]` layout for output rows `n0 … n1−1` (n0 and n1 multiples of outW):
- * `dst[k·(n1−n0) + (n−n0)]` with k = (ky·kw + kx)·inC + c and n = (b·outH + oy)·outW + ox holds
- * `x[b, oy·sh + ky − pt, ox·sw + kx − pl, c]` (0 outside the image). One output row at a time, so the
- * kh input rows it reads stay in cache while every write is a contiguous run of outW values.
- * @internal
- */
-export function im2colKN(x: ArrayLike<number>, g: Geometry, n0: number, n1: number, dst: Float32Array): void {
-  const cnt = n1 - n0;
-  const { inH, inW, inC, outH, outW, kh, kw, sh, sw, pt, pl } = g;
-  const r0 = n0 / outW;
-  const r1 = n1 / outW;
-  const step = sw * inC;
-  for (let r = r0; r < r1; r++) {
-    const oy = r % outH;
-    const b = (r - oy) / outH;
-    const col = (r - r0) * outW;
-    for (let ky = 0; ky < kh; ky++) {
-      const iy = oy * sh + ky - pt;
-      const inside = iy >= 0 && iy < inH;
-      const rowBase = ((b * inH + iy) * inW) * inC;
-      for (let kx = 0; kx < kw; kx++) {
-        const kBase = (ky * kw + kx) * inC;
-        // output columns whose input column ox·sw + kx − pl lies inside [0, inW)
-        const lo = Math.min(outW, Math.max(0, Math.ceil((pl - kx) / sw)));
-        const hi = Math.min(outW, Math.max(lo, Math.floor((inW - 1 + pl - kx) / sw) + 1));
-        for (let c = 0; c < inC; c++) {
-          const d = (kBase + c) * cnt + col;
-          if (!inside) {
-            dst.fill(0, d, d + outW);
-            continue;
-          }
-          if (lo > 0) dst.fill(0, d, d + lo);
-          if (hi < outW) dst.fill(0, d + hi, d + outW);
-          let src = rowBase + (lo * sw + kx - pl) * inC + c;
-          for (let ox = lo; ox < hi; ox++, src += step) dst[d + ox] = x[src];
-        }
-      }
-    }
-  }
 }
 
 /** Output positions per im2col chunk: whole output rows, as many as fit the im2col limit (at least one). */
@@ -122,7 +81,8 @@ export function backpropFilterWasm(args: KernelArgs): TensorInfo {
     // views only after the allocations (the heap may have grown and detached older views)
     const xv = backend.typedArrayFromHeap(x) as Float32Array;
     const colsv = backend.typedArrayFromHeap(cols) as Float32Array;
-    im2colKN(xv, g, n0, n1, colsv);
+    const rowsPerPart = Math.ceil(16384 / (K * g.outW)); // at least ~16k values a part
+    parallelFor('im2col', xv.buffer, [xv.byteOffset, colsv.byteOffset, n0, n1, ...geometryArgs(g)], cnt / g.outW, rowsPerPart);
     if (ownDy) {
       const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
       (backend.typedArrayFromHeap(dyPart) as Float32Array).set(dyv.subarray(n0 * Co, n1 * Co));

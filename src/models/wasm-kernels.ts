@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './kernel-util.js';
 import { stockKernel } from './kernel-util.js';
+import { parallelFor } from './kernel-threads.js';
 
 /* ---------- Tile (wasm) ---------- */
 
@@ -96,11 +97,15 @@ export function maxPoolGradWasm(args: KernelArgs): TensorInfo {
   const x = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
-  out.fill(0);
   if (fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && pt === 0 && pl === 0) {
-    maxPoolGrad2x2(x, g, out, batchSize, H, W, C, outHeight, outWidth);
+    // the windows tile the input: only 'valid' pooling of odd sizes leaves positions no window writes
+    if (2 * outHeight < H || 2 * outWidth < W) out.fill(0);
+    const rowsPerPart = Math.ceil(8192 / Math.max(1, outWidth * C)); // at least ~8k windows·channels a part
+    const a = [x.byteOffset, g.byteOffset, out.byteOffset, batchSize, H, W, C, outHeight, outWidth];
+    parallelFor('maxPoolGrad2x2', x.buffer, a, batchSize * outHeight, rowsPerPart);
     return dx;
   }
+  out.fill(0);
   const best = new Float32Array(C);
   const where = new Int32Array(C);
   for (let b = 0; b < batchSize; b++) {
@@ -130,44 +135,6 @@ export function maxPoolGradWasm(args: KernelArgs): TensorInfo {
     }
   }
   return dx;
-}
-
-/**
- * The 2×2 stride-2 case of {@link maxPoolGradWasm} (every darknet down-sampling pool) in one pass over the
- * channels per window: the same first-maximum rule, windows clipped at the bottom and right edges
- * ('same' padding of odd sizes). `out` must be zero-filled.
- * @internal
- */
-export function maxPoolGrad2x2(
-  x: Float32Array, g: Float32Array, out: Float32Array,
-  batch: number, H: number, W: number, C: number, outH: number, outW: number,
-): void {
-  for (let b = 0; b < batch; b++) {
-    for (let oy = 0; oy < outH; oy++) {
-      const iy = oy * 2;
-      const row0 = (b * H + iy) * W;
-      const hasRow1 = iy + 1 < H;
-      for (let ox = 0; ox < outW; ox++) {
-        const ix = ox * 2;
-        const hasCol1 = ix + 1 < W;
-        const p00 = (row0 + ix) * C;
-        const p01 = hasCol1 ? p00 + C : -1;
-        const p10 = hasRow1 ? p00 + W * C : -1;
-        const p11 = hasRow1 && hasCol1 ? p10 + C : -1;
-        const gBase = ((b * outH + oy) * outW + ox) * C;
-        for (let c = 0; c < C; c++) {
-          let best = -Infinity;
-          let at = -1;
-          let v = x[p00 + c];
-          if (v > best) { best = v; at = p00 + c; }
-          if (p01 >= 0) { v = x[p01 + c]; if (v > best) { best = v; at = p01 + c; } }
-          if (p10 >= 0) { v = x[p10 + c]; if (v > best) { best = v; at = p10 + c; } }
-          if (p11 >= 0) { v = x[p11 + c]; if (v > best) { at = p11 + c; } }
-          if (at >= 0) out[at] += g[gBase + c];
-        }
-      }
-    }
-  }
 }
 
 /* ---------- Identity (wasm) ---------- */

@@ -2,22 +2,21 @@
  * Winograd F(2×2, 3×3) convolution kernels for the wasm backend: the forward convolution (`Conv2D`, and
  * `FusedConv2D` without bias or activation, as tfjs-layers' `Conv2D` calls it) and both gradients, for
  * 3×3 stride-1 convolutions with at least {@link WINOGRAD_MIN_CHANNELS} input and output channels.
- * The transforms are JS loops (`winograd.ts`); the 16 matrix products per convolution run on the
- * backend's `BatchMatMul` (XNNPACK), one at a time: wasm's `BatchMatMul` with a batch dimension > 1 is
- * ~70× slower than 16 single products.
+ * The transforms are JS loops (`winograd.ts`, split over the helper threads of `kernel-threads.ts` when
+ * there are any); the 16 matrix products per convolution run on the backend's `BatchMatMul` (XNNPACK),
+ * one at a time: wasm's `BatchMatMul` with a batch dimension > 1 is ~70× slower than 16 single products.
  *
  * @internal
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Geometry } from './conv-kernels.js';
+import type { Geometry } from './im2col.js';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './kernel-util.js';
 import { liveKernel } from './kernel-util.js';
+import { winogradArgs } from './kernel-tasks.js';
+import { parallelFor } from './kernel-threads.js';
 import type { WinogradGeometry } from './winograd.js';
-import {
-  filterGradTransform, filterTransform, flippedFilterTransform, gradTransform, inputTransform, outputTransform,
-  tileCount, transpose,
-} from './winograd.js';
+import { flippedIndex, tileCount } from './winograd.js';
 
 /**
  * Fewest input and output channels for which the Winograd kernels are used. Below it the matrix products
@@ -44,6 +43,13 @@ function alloc16(backend: WasmBackendLike, shape: number[]): TensorInfo[] {
   return Array.from({ length: 16 }, () => backend.makeOutput(shape, 'float32'));
 }
 
+function free(backend: WasmBackendLike, ts: TensorInfo[]): void {
+  for (const t of ts) backend.disposeData(t.dataId);
+}
+
+/** Fewest items per part when a transform is split over threads (tiles, filter taps or rows). */
+const MIN_PER_PART = 64;
+
 /** `M[ξ] = A[ξ] · B[ξ]` on the backend's BatchMatMul, one product at a time; frees A and B as it goes. */
 function products(backend: WasmBackendLike, A: TensorInfo[], B: TensorInfo[]): TensorInfo[] {
   const matMul = liveKernel(tf.BatchMatMul, 'wasm');
@@ -55,61 +61,87 @@ function products(backend: WasmBackendLike, A: TensorInfo[], B: TensorInfo[]): T
   });
 }
 
-/** A Winograd convolution of x with the filter transform written by `fillU` (16 `[inC, outC]`). */
-function convolve(backend: WasmBackendLike, x: TensorInfo, wg: WinogradGeometry, fillU: (U: Float32Array[]) => void): TensorInfo {
+/**
+ * A Winograd convolution of x with the filter transform that `fillU` writes into the 16 `[inC, outC]`
+ * heap matrices it is given (views are taken after every allocation: a growing heap detaches them).
+ */
+function convolve(backend: WasmBackendLike, x: TensorInfo, wg: WinogradGeometry, fillU: (U: TensorInfo[]) => void): TensorInfo {
   const T = tileCount(wg);
   const V = alloc16(backend, [1, T, wg.inC]);
   const U = alloc16(backend, [1, wg.inC, wg.outC]);
-  // views only after the allocations (a growing heap detaches older views)
-  inputTransform(view(backend, x), wg, V.map((t) => view(backend, t)));
-  fillU(U.map((t) => view(backend, t)));
+  fillU(U);
+  const xv = view(backend, x);
+  parallelFor('wgInput', xv.buffer, [xv.byteOffset, ...winogradArgs(wg), ...V.map((t) => view(backend, t).byteOffset)], T, MIN_PER_PART);
   const M = products(backend, V, U);
   const y = backend.makeOutput([wg.batch, wg.outH, wg.outW, wg.outC], 'float32');
-  outputTransform(M.map((t) => view(backend, t)), wg, view(backend, y));
-  for (const m of M) backend.disposeData(m.dataId);
+  const yv = view(backend, y);
+  parallelFor('wgOutput', yv.buffer, [yv.byteOffset, ...winogradArgs(wg), ...M.map((t) => view(backend, t).byteOffset)], T, MIN_PER_PART);
+  free(backend, M);
   return y;
 }
 
-/** 16 scratch matrices of n floats (one JS allocation). */
-function scratch16(n: number): Float32Array[] {
-  const buf = new Float32Array(16 * n);
-  return Array.from({ length: 16 }, (_, k) => buf.subarray(k * n, (k + 1) * n));
+/** U = the filter transform of an HWIO filter `[3, 3, inC, outC]` (16 heap matrices `[inC, outC]`). */
+function transformFilter(backend: WasmBackendLike, filter: TensorInfo, inC: number, outC: number, U: TensorInfo[]): void {
+  const w = view(backend, filter);
+  parallelFor('wgFilter', w.buffer, [w.byteOffset, inC, outC, ...U.map((t) => view(backend, t).byteOffset)], inC * outC, MIN_PER_PART);
 }
 
 /** Forward 3×3 stride-1 convolution of x `[B, H, W, inC]` with filter `[3, 3, inC, outC]`. */
 export function winogradConv2DWasm(backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo, g: Geometry): TensorInfo {
-  return convolve(backend, x, forwardGeometry(g), (U) => filterTransform(view(backend, filter), g.inC, g.outC, U));
+  return convolve(backend, x, forwardGeometry(g), (U) => transformFilter(backend, filter, g.inC, g.outC, U));
 }
 
 /**
  * Input gradient `[B, inH, inW, inC]` of a 3×3 stride-1 convolution (forward geometry g): the Winograd
- * convolution of dy with the flipped, in/out-swapped filter and padding 2 − pad.
+ * convolution of dy with the flipped, in/out-swapped filter and padding 2 − pad, with its products
+ * transposed, `M[ξ]ᵀ = U[p(ξ)] · V[ξ]ᵀ` (`[inC, outC] × [outC, tiles]`): the filter's own transform U
+ * needs no transposing, and the operand XNNPACK re-packs on every call is the smaller dy transform.
  */
 export function winogradBackpropInputWasm(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, g: Geometry): TensorInfo {
   const wg: WinogradGeometry = {
     batch: g.batch, inH: g.outH, inW: g.outW, inC: g.outC, outH: g.inH, outW: g.inW, outC: g.inC, pt: 2 - g.pt, pl: 2 - g.pl,
   };
-  return convolve(backend, dy, wg, (Uflip) => {
-    const U = scratch16(g.inC * g.outC);
-    filterTransform(view(backend, filter), g.inC, g.outC, U);
-    flippedFilterTransform(U, g.inC, g.outC, Uflip);
-  });
+  const T = tileCount(wg);
+  const V = alloc16(backend, [T, g.outC]);
+  const Vt = alloc16(backend, [1, g.outC, T]);
+  const U = alloc16(backend, [1, g.inC, g.outC]);
+  transformFilter(backend, filter, g.inC, g.outC, U);
+  const offsets = (ts: TensorInfo[]) => ts.map((t) => view(backend, t).byteOffset);
+  const dyv = view(backend, dy);
+  parallelFor('wgInput', dyv.buffer, [dyv.byteOffset, ...winogradArgs(wg), ...offsets(V)], T, MIN_PER_PART);
+  parallelFor('wgTranspose', dyv.buffer, [T, g.outC, ...offsets(V), ...offsets(Vt)], 16);
+  free(backend, V);
+  const Mt = products(backend, Vt.map((_, k) => U[flippedIndex(k)]), Vt);
+  const M = alloc16(backend, [T, g.inC]);
+  const mv = view(backend, M[0]);
+  parallelFor('wgTranspose', mv.buffer, [g.inC, T, ...offsets(Mt), ...offsets(M)], 16);
+  free(backend, Mt);
+  const y = backend.makeOutput([wg.batch, wg.outH, wg.outW, wg.outC], 'float32');
+  const yv = view(backend, y);
+  parallelFor('wgOutput', yv.buffer, [yv.byteOffset, ...winogradArgs(wg), ...offsets(M)], T, MIN_PER_PART);
+  free(backend, M);
+  return y;
 }
 
 /** Filter gradient `[3, 3, inC, outC]` of a 3×3 stride-1 convolution of x (forward geometry g) given dy. */
 export function winogradBackpropFilterWasm(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, g: Geometry): TensorInfo {
   const wg = forwardGeometry(g);
   const T = tileCount(wg);
+  const V = alloc16(backend, [T, g.inC]);
   const Vt = alloc16(backend, [1, g.inC, T]);
   const E = alloc16(backend, [1, T, g.outC]);
-  const V = scratch16(T * g.inC);
-  inputTransform(view(backend, x), wg, V);
-  for (let k = 0; k < 16; k++) transpose(V[k], T, g.inC, view(backend, Vt[k]));
-  gradTransform(view(backend, dy), wg, E.map((t) => view(backend, t)));
+  const offsets = (ts: TensorInfo[]) => ts.map((t) => view(backend, t).byteOffset);
+  const xv = view(backend, x);
+  parallelFor('wgInput', xv.buffer, [xv.byteOffset, ...winogradArgs(wg), ...offsets(V)], T, MIN_PER_PART);
+  parallelFor('wgTranspose', xv.buffer, [T, g.inC, ...offsets(V), ...offsets(Vt)], 16);
+  free(backend, V);
+  const dyv = view(backend, dy);
+  parallelFor('wgGrad', dyv.buffer, [dyv.byteOffset, ...winogradArgs(wg), ...offsets(E)], T, MIN_PER_PART);
   const M = products(backend, Vt, E);
   const dw = backend.makeOutput([3, 3, g.inC, g.outC], 'float32');
-  filterGradTransform(M.map((t) => view(backend, t)), g.inC, g.outC, view(backend, dw));
-  for (const m of M) backend.disposeData(m.dataId);
+  const dwv = view(backend, dw);
+  parallelFor('wgFilterGrad', dwv.buffer, [dwv.byteOffset, g.inC, g.outC, ...offsets(M)], g.inC * g.outC, MIN_PER_PART);
+  free(backend, M);
   return dw;
 }
 

@@ -44,6 +44,11 @@ export function tileCount(g: WinogradGeometry): number {
 /** p of the module doc: the index of the transform of the flipped filter. */
 const FLIP = [3, 1, 2, 0];
 
+/** The product k = 4ξ + ν of the flipped filter's transform comes from product `flippedIndex(k)` of the filter's. */
+export function flippedIndex(k: number): number {
+  return FLIP[k >> 2] * 4 + FLIP[k & 3];
+}
+
 /**
  * For each tile, the 16 offsets of its 4×4 input window's pixels in `x`, or −1 outside the image.
  * Returns whether every pixel is inside.
@@ -92,69 +97,65 @@ function transformWindow(src: Float32Array, offs: Int32Array, C: number, V: Floa
 
 /**
  * Input transform: `V[ξ]` (16 arrays of `[tiles, inC]`) `= Bᵀ d B` of every tile's 4×4 input window of
- * x (`[B, inH, inW, inC]`, zeros outside). Windows that cross the border are copied to a zero-padded
- * scratch first.
+ * x (`[B, inH, inW, inC]`, zeros outside), for tiles t0 … t1−1. Windows that cross the border are copied
+ * to a zero-padded scratch first.
  */
-export function inputTransform(x: Float32Array, g: WinogradGeometry, V: Float32Array[]): void {
+export function inputTransform(x: Float32Array, g: WinogradGeometry, V: Float32Array[], t0 = 0, t1 = tileCount(g)): void {
   const tilesH = Math.ceil(g.outH / 2);
   const tilesW = Math.ceil(g.outW / 2);
   const C = g.inC;
   const offs = new Int32Array(16);
   const padded = new Float32Array(16 * C);
   const local = new Int32Array(16).map((_, k) => k * C);
-  let t = 0;
-  for (let b = 0; b < g.batch; b++) {
-    for (let ty = 0; ty < tilesH; ty++) {
-      for (let tx = 0; tx < tilesW; tx++, t++) {
-        if (windowOffsets(g, b, ty, tx, offs)) {
-          transformWindow(x, offs, C, V, t);
-          continue;
-        }
-        for (let k = 0; k < 16; k++) {
-          if (offs[k] < 0) padded.fill(0, k * C, (k + 1) * C);
-          else padded.set(x.subarray(offs[k], offs[k] + C), k * C);
-        }
-        transformWindow(padded, local, C, V, t);
-      }
+  for (let t = t0; t < t1; t++) {
+    const tx = t % tilesW;
+    const ty = ((t - tx) / tilesW) % tilesH;
+    const b = (t - tx - ty * tilesW) / (tilesW * tilesH);
+    if (windowOffsets(g, b, ty, tx, offs)) {
+      transformWindow(x, offs, C, V, t);
+      continue;
     }
+    for (let k = 0; k < 16; k++) {
+      if (offs[k] < 0) padded.fill(0, k * C, (k + 1) * C);
+      else padded.set(x.subarray(offs[k], offs[k] + C), k * C);
+    }
+    transformWindow(padded, local, C, V, t);
   }
 }
 
 /**
  * Output transform: `y` (`[B, outH, outW, outC]`) `= Aᵀ m A` of every tile, m the tile's row of the 16
- * products `M[ξ]` (`[tiles, outC]`); outputs past outH/outW are dropped.
+ * products `M[ξ]` (`[tiles, outC]`), for tiles t0 … t1−1; outputs past outH/outW are dropped.
  */
-export function outputTransform(M: Float32Array[], g: WinogradGeometry, y: Float32Array): void {
+export function outputTransform(M: Float32Array[], g: WinogradGeometry, y: Float32Array, t0 = 0, t1 = tileCount(g)): void {
   const tilesH = Math.ceil(g.outH / 2);
   const tilesW = Math.ceil(g.outW / 2);
   const C = g.outC;
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] = M;
-  let t = 0;
-  for (let b = 0; b < g.batch; b++) {
-    for (let ty = 0; ty < tilesH; ty++) {
-      const oy = 2 * ty;
-      const row1 = oy + 1 < g.outH;
-      for (let tx = 0; tx < tilesW; tx++, t++) {
-        const ox = 2 * tx;
-        const col1 = ox + 1 < g.outW;
-        const y00 = ((b * g.outH + oy) * g.outW + ox) * C;
-        const y10 = y00 + g.outW * C;
-        const base = t * C;
-        for (let c = 0; c < C; c++) {
-          const i = base + c;
-          // rows: Aᵀ m
-          const u0 = m0[i] + m4[i] + m8[i], u1 = m1[i] + m5[i] + m9[i];
-          const u2 = m2[i] + m6[i] + m10[i], u3 = m3[i] + m7[i] + m11[i];
-          const w0 = m4[i] - m8[i] - m12[i], w1 = m5[i] - m9[i] - m13[i];
-          const w2 = m6[i] - m10[i] - m14[i], w3 = m7[i] - m11[i] - m15[i];
-          // columns: (·) A
-          y[y00 + c] = u0 + u1 + u2;
-          if (col1) y[y00 + C + c] = u1 - u2 - u3;
-          if (row1) {
-            y[y10 + c] = w0 + w1 + w2;
-            if (col1) y[y10 + C + c] = w1 - w2 - w3;
-          }
-        }
+  for (let t = t0; t < t1; t++) {
+    const tx = t % tilesW;
+    const ty = ((t - tx) / tilesW) % tilesH;
+    const b = (t - tx - ty * tilesW) / (tilesW * tilesH);
+    const oy = 2 * ty;
+    const ox = 2 * tx;
+    const row1 = oy + 1 < g.outH;
+    const col1 = ox + 1 < g.outW;
+    const y00 = ((b * g.outH + oy) * g.outW + ox) * C;
+    const y10 = y00 + g.outW * C;
+    const base = t * C;
+    for (let c = 0; c < C; c++) {
+      const i = base + c;
+      // rows: Aᵀ m
+      const u0 = m0[i] + m4[i] + m8[i], u1 = m1[i] + m5[i] + m9[i];
+      const u2 = m2[i] + m6[i] + m10[i], u3 = m3[i] + m7[i] + m11[i];
+      const w0 = m4[i] - m8[i] - m12[i], w1 = m5[i] - m9[i] - m13[i];
+      const w2 = m6[i] - m10[i] - m14[i], w3 = m7[i] - m11[i] - m15[i];
+      // columns: (·) A
+      y[y00 + c] = u0 + u1 + u2;
+      if (col1) y[y00 + C + c] = u1 - u2 - u3;
+      if (row1) {
+        y[y10 + c] = w0 + w1 + w2;
+        if (col1) y[y10 + C + c] = w1 - w2 - w3;
       }
     }
   }
@@ -162,12 +163,12 @@ export function outputTransform(M: Float32Array[], g: WinogradGeometry, y: Float
 
 /**
  * Filter transform: `U[ξ]` (16 arrays of `[inC, outC]`) `= G g Gᵀ` for every (ci, co), g the 3×3 taps
- * `w[ky, kx, ci, co]` of an HWIO filter `[3, 3, inC, outC]`.
+ * `w[ky, kx, ci, co]` of an HWIO filter `[3, 3, inC, outC]`, for i = ci·outC + co in i0 … i1−1.
  */
-export function filterTransform(w: Float32Array, inC: number, outC: number, U: Float32Array[]): void {
+export function filterTransform(w: Float32Array, inC: number, outC: number, U: Float32Array[], i0 = 0, i1 = inC * outC): void {
   const n = inC * outC;
   const [u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15] = U;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const g00 = w[i], g01 = w[n + i], g02 = w[2 * n + i];
     const g10 = w[3 * n + i], g11 = w[4 * n + i], g12 = w[5 * n + i];
     const g20 = w[6 * n + i], g21 = w[7 * n + i], g22 = w[8 * n + i];
@@ -200,62 +201,60 @@ export function transpose(src: Float32Array, rows: number, cols: number, dst: Fl
 
 /**
  * The transform of the flipped, in/out-swapped filter used by the input gradient, from the forward
- * one: `Uflip[ξν]` (`[outC, inC]`) `= U[p(ξ)p(ν)]ᵀ` (see the module doc).
+ * one: `Uflip[ξν]` (`[outC, inC]`) `= U[p(ξ)p(ν)]ᵀ` (see the module doc), for the matrices k0 … k1−1
+ * (k = 4ξ + ν).
  */
-export function flippedFilterTransform(U: Float32Array[], inC: number, outC: number, Uflip: Float32Array[]): void {
-  for (let r = 0; r < 4; r++) {
-    for (let s = 0; s < 4; s++) transpose(U[FLIP[r] * 4 + FLIP[s]], inC, outC, Uflip[r * 4 + s]);
-  }
+export function flippedFilterTransform(U: Float32Array[], inC: number, outC: number, Uflip: Float32Array[], k0 = 0, k1 = 16): void {
+  for (let k = k0; k < k1; k++) transpose(U[flippedIndex(k)], inC, outC, Uflip[k]);
 }
 
 /**
  * dy transform of the filter gradient: `E[ξ]` (16 arrays of `[tiles, outC]`) `= A e Aᵀ` of every
- * tile's 2×2 block e of dy (`[B, outH, outW, outC]`, zeros past outH/outW).
+ * tile's 2×2 block e of dy (`[B, outH, outW, outC]`, zeros past outH/outW), for tiles t0 … t1−1.
  */
-export function gradTransform(dy: Float32Array, g: WinogradGeometry, E: Float32Array[]): void {
+export function gradTransform(dy: Float32Array, g: WinogradGeometry, E: Float32Array[], t0 = 0, t1 = tileCount(g)): void {
   const tilesH = Math.ceil(g.outH / 2);
   const tilesW = Math.ceil(g.outW / 2);
   const C = g.outC;
   const [e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15] = E;
   const zeros = new Float32Array(C);
-  let t = 0;
-  for (let b = 0; b < g.batch; b++) {
-    for (let ty = 0; ty < tilesH; ty++) {
-      const oy = 2 * ty;
-      const row1 = oy + 1 < g.outH;
-      for (let tx = 0; tx < tilesW; tx++, t++) {
-        const ox = 2 * tx;
-        const col1 = ox + 1 < g.outW;
-        const p00 = ((b * g.outH + oy) * g.outW + ox) * C;
-        // the 2×2 block as four channel rows (zeros outside)
-        const r00 = dy.subarray(p00, p00 + C);
-        const r01 = col1 ? dy.subarray(p00 + C, p00 + 2 * C) : zeros;
-        const r10 = row1 ? dy.subarray(p00 + g.outW * C, p00 + g.outW * C + C) : zeros;
-        const r11 = row1 && col1 ? dy.subarray(p00 + g.outW * C + C, p00 + g.outW * C + 2 * C) : zeros;
-        const base = t * C;
-        for (let c = 0; c < C; c++) {
-          const a = r00[c], bb = r01[c], cc = r10[c], d = r11[c];
-          // rows: A e = [e0, e0 + e1, e0 − e1, −e1] (per column), then columns the same
-          const s0 = a + cc, s1 = bb + d, d0 = a - cc, d1 = bb - d;
-          const i = base + c;
-          e0[i] = a; e1[i] = a + bb; e2[i] = a - bb; e3[i] = -bb;
-          e4[i] = s0; e5[i] = s0 + s1; e6[i] = s0 - s1; e7[i] = -s1;
-          e8[i] = d0; e9[i] = d0 + d1; e10[i] = d0 - d1; e11[i] = -d1;
-          e12[i] = -cc; e13[i] = -cc - d; e14[i] = d - cc; e15[i] = d;
-        }
-      }
+  for (let t = t0; t < t1; t++) {
+    const tx = t % tilesW;
+    const ty = ((t - tx) / tilesW) % tilesH;
+    const b = (t - tx - ty * tilesW) / (tilesW * tilesH);
+    const oy = 2 * ty;
+    const ox = 2 * tx;
+    const row1 = oy + 1 < g.outH;
+    const col1 = ox + 1 < g.outW;
+    const p00 = ((b * g.outH + oy) * g.outW + ox) * C;
+    // the 2×2 block as four channel rows (zeros outside)
+    const r00 = dy.subarray(p00, p00 + C);
+    const r01 = col1 ? dy.subarray(p00 + C, p00 + 2 * C) : zeros;
+    const r10 = row1 ? dy.subarray(p00 + g.outW * C, p00 + g.outW * C + C) : zeros;
+    const r11 = row1 && col1 ? dy.subarray(p00 + g.outW * C + C, p00 + g.outW * C + 2 * C) : zeros;
+    const base = t * C;
+    for (let c = 0; c < C; c++) {
+      const a = r00[c], bb = r01[c], cc = r10[c], d = r11[c];
+      // rows: A e = [e0, e0 + e1, e0 − e1, −e1] (per column), then columns the same
+      const s0 = a + cc, s1 = bb + d, d0 = a - cc, d1 = bb - d;
+      const i = base + c;
+      e0[i] = a; e1[i] = a + bb; e2[i] = a - bb; e3[i] = -bb;
+      e4[i] = s0; e5[i] = s0 + s1; e6[i] = s0 - s1; e7[i] = -s1;
+      e8[i] = d0; e9[i] = d0 + d1; e10[i] = d0 - d1; e11[i] = -d1;
+      e12[i] = -cc; e13[i] = -cc - d; e14[i] = d - cc; e15[i] = d;
     }
   }
 }
 
 /**
  * Back transform of the filter gradient: `dw[ky, kx, ci, co]` (HWIO `[3, 3, inC, outC]`)
- * `= (Gᵀ m G)[ky][kx]`, m the 16 sums `M[ξ][ci·outC + co]` (`[inC, outC]` each).
+ * `= (Gᵀ m G)[ky][kx]`, m the 16 sums `M[ξ][ci·outC + co]` (`[inC, outC]` each), for i = ci·outC + co
+ * in i0 … i1−1.
  */
-export function filterGradTransform(M: Float32Array[], inC: number, outC: number, dw: Float32Array): void {
+export function filterGradTransform(M: Float32Array[], inC: number, outC: number, dw: Float32Array, i0 = 0, i1 = inC * outC): void {
   const n = inC * outC;
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] = M;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     // rows: Gᵀ m, q0 = m0 + ½(m1 + m2), q1 = ½(m1 − m2), q2 = ½(m1 + m2) + m3 (row-wise)
     const h0 = 0.5 * (m4[i] + m8[i]), h1 = 0.5 * (m5[i] + m9[i]), h2 = 0.5 * (m6[i] + m10[i]), h3 = 0.5 * (m7[i] + m11[i]);
     const q00 = m0[i] + h0, q01 = m1[i] + h1, q02 = m2[i] + h2, q03 = m3[i] + h3;

@@ -110,6 +110,7 @@ export async function selectBackend(
         const init = await initWasmBackend(wasmThreads);
         threads = init.threads;
         note = `, ${threads} thread${threads === 1 ? '' : 's'}${init.fallbackReason ? ` (threads unavailable: ${init.fallbackReason})` : ''}`;
+        if (init.kernelHelpers > 0) note += ` + ${init.kernelHelpers} kernel helper${init.kernelHelpers === 1 ? '' : 's'}`;
       } else {
         const ok = await tf.setBackend(c.backend);
         if (!ok) throw new Error(`the '${c.backend}' backend failed to initialise`);

@@ -10,15 +10,12 @@
  *
  * @packageDocumentation
  */
-import { existsSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ValueError, YOLOv2Error } from '../errors.js';
 import type { ComputeRequest, WorkerInit, WorkerMessage } from './gradient-protocol.js';
+import { spawnWorker, workerScript } from './worker-script.js';
 
 /** What one worker sends back for one micro-batch. */
 export interface WorkerGradients {
@@ -44,30 +41,6 @@ export interface GradientWorkersOptions {
   setup?: string[];
   /** The worker script; default: `gradient-worker` next to this module (`.js`, `.cjs` or `.ts`). */
   workerFile?: string;
-}
-
-function defaultWorkerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const dir = dirname(here);
-  // next to this module (src/node when run from the sources, dist/node), or under node/ from a dist chunk
-  const ext = extname(here) === '.ts' ? '.ts' : extname(here) === '.cjs' ? '.cjs' : '.js';
-  const candidates = [join(dir, `gradient-worker${ext}`), join(dir, 'node', `gradient-worker${ext}`)];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new YOLOv2Error(`GradientWorkers: no worker script next to ${here} (looked for ${candidates.join(', ')})`);
-  return found;
-}
-
-/**
- * Start the worker script. A TypeScript script (running from the sources: tests, tsx) is loaded through
- * tsx's loader, registered inside the worker; tsx is then a dev dependency of the caller.
- */
-function spawn(file: string, init: WorkerInit): Worker {
-  if (!file.endsWith('.ts')) return new Worker(file, { workerData: init });
-  // require.resolve gives the CommonJS build of the API; its ESM twin sits next to it
-  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  const tsxApi = pathToFileURL(cjs.replace(/\.cjs$/, '.mjs')).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
 }
 
 /** A pool of gradient workers; {@link GradientWorkers.terminate} it when done. */
@@ -112,9 +85,9 @@ export class GradientWorkers {
     if (backend !== 'wasm' && backend !== 'cpu') {
       throw new ValueError(`GradientWorkers: worker threads run the 'wasm' or 'cpu' backend; the active backend is '${backend}' (use one process: it is multi-threaded already)`);
     }
-    const file = options.workerFile ?? defaultWorkerFile();
+    const file = options.workerFile ?? workerScript('gradient-worker', 'GradientWorkers');
     const init: WorkerInit = { modelTopology: model.toJSON(null, false), lossConfig, backend, setup: options.setup ?? [] };
-    const workers = Array.from({ length: count }, () => spawn(file, init));
+    const workers = Array.from({ length: count }, () => spawnWorker(file, init));
     const started = workers.map(
       (w) =>
         new Promise<void>((resolve, reject) => {

@@ -73,7 +73,9 @@ export type { DataBatch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, 
 export { BACKEND_CANDIDATES, selectBackend } from './backend.js';
 export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './backend.js';
 export { initWasmBackend, logicalCores } from './wasm-threads.js';
-export type { WasmBackendInit } from './wasm-threads.js';
+export type { WasmBackendInit, WasmBackendOptions } from './wasm-threads.js';
+export { startKernelThreads } from './kernel-threads.js';
+export type { KernelThreads, KernelThreadsOptions } from './kernel-threads.js';
 // ---- end data ------------------------------------------------------------------------------------
 // --- eval: devkit / YOLO / split text formats, VOC folder evaluation, reports ---
 export type {

@@ -1,0 +1,95 @@
+/**
+ * The tasks of `kernel-threads.ts`: each the loop of one training kernel over an index range
+ * `lo … hi−1`, reading and writing the wasm heap at byte offsets passed as plain numbers, so that a
+ * helper thread on the same shared memory can run any part of it. Part k writes its partial sums (the
+ * batch-norm statistics) at its own slot, `sums + 16·C·k` bytes (2C float64). Free of TF.js: the helper
+ * threads import only this module and the loops it names.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { gradApply, gradSums, momentSums, normalizeRows } from './bn-kernels.js';
+import type { Geometry } from './im2col.js';
+import { im2colKN } from './im2col.js';
+import { maxPoolGrad2x2 } from './pool-grad.js';
+import type { WinogradGeometry } from './winograd.js';
+import {
+  filterGradTransform, filterTransform, flippedFilterTransform, gradTransform, inputTransform, outputTransform, transpose,
+} from './winograd.js';
+
+/** A task: `(heap, args, lo, hi, part)`. */
+export type KernelTask = (heap: ArrayBufferLike, a: readonly number[], lo: number, hi: number, part: number) => void;
+
+const f32 = (heap: ArrayBufferLike, byteOffset: number) => new Float32Array(heap, byteOffset);
+const f64 = (heap: ArrayBufferLike, byteOffset: number, length: number) => new Float64Array(heap, byteOffset, length);
+/** 16 views at the byte offsets a[at] … a[at + 15]. */
+const views16 = (heap: ArrayBufferLike, a: readonly number[], at: number) => Array.from({ length: 16 }, (_, k) => f32(heap, a[at + k]));
+
+/** The 9 numbers of a {@link WinogradGeometry}, in the order of {@link winogradArgs}. */
+function winogradGeometryAt(a: readonly number[], at: number): WinogradGeometry {
+  const [batch, inH, inW, inC, outH, outW, outC, pt, pl] = a.slice(at, at + 9);
+  return { batch, inH, inW, inC, outH, outW, outC, pt, pl };
+}
+
+/** A {@link WinogradGeometry} as task arguments. */
+export function winogradArgs(g: WinogradGeometry): number[] {
+  return [g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.pt, g.pl];
+}
+
+const GEOMETRY_KEYS = ['batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kh', 'kw', 'sh', 'sw', 'pt', 'pl', 'pb', 'pr'] as const;
+
+/** A convolution {@link Geometry} as task arguments. */
+export function geometryArgs(g: Geometry): number[] {
+  return GEOMETRY_KEYS.map((k) => g[k]);
+}
+
+function geometryAt(a: readonly number[], at: number): Geometry {
+  const g = {} as Record<(typeof GEOMETRY_KEYS)[number], number>;
+  GEOMETRY_KEYS.forEach((k, i) => (g[k] = a[at + i]));
+  return g;
+}
+
+export const KERNEL_TASKS = {
+  /** rows of x `[n, C]`: a = [x, C, sums] */
+  bnMoments: (heap, a, lo, hi, part) => {
+    const C = a[1];
+    momentSums(f32(heap, a[0]), C, lo, hi, f64(heap, a[2] + 16 * C * part, 2 * C));
+  },
+  /** rows: a = [x, y, C, coef (scale, shift), alpha] */
+  bnNormalize: (heap, a, lo, hi) => normalizeRows(f32(heap, a[0]), a[2], f32(heap, a[3]), a[4], f32(heap, a[1]), lo, hi),
+  /** rows: a = [da, x, y, dx, C, mean, alpha, sums] */
+  bnGradSums: (heap, a, lo, hi, part) => {
+    const C = a[4];
+    gradSums(f32(heap, a[0]), f32(heap, a[1]), f32(heap, a[2]), C, f32(heap, a[5]), a[6], f32(heap, a[3]), lo, hi, f64(heap, a[7] + 16 * C * part, 2 * C));
+  },
+  /** rows: a = [dx, x, C, coef (k, a, b, mean)] */
+  bnGradApply: (heap, a, lo, hi) => gradApply(f32(heap, a[0]), f32(heap, a[1]), a[2], f32(heap, a[3]), lo, hi),
+  /** output rows b·outH + oy: a = [x, dy, dx, batch, H, W, C, outH, outW] */
+  maxPoolGrad2x2: (heap, a, lo, hi) =>
+    maxPoolGrad2x2(f32(heap, a[0]), f32(heap, a[1]), f32(heap, a[2]), a[3], a[4], a[5], a[6], a[7], a[8], lo, hi),
+  /** output rows n0/outW + lo …: a = [x, dst, n0, n1, …geometry] */
+  im2col: (heap, a, lo, hi) => {
+    const g = geometryAt(a, 4);
+    const r0 = a[2] / g.outW;
+    im2colKN(f32(heap, a[0]), g, a[2], a[3], f32(heap, a[1]), r0 + lo, r0 + hi);
+  },
+  /** tiles: a = [x, …winograd geometry, …16 V] */
+  wgInput: (heap, a, lo, hi) => inputTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
+  /** tiles: a = [y, …winograd geometry, …16 M] */
+  wgOutput: (heap, a, lo, hi) => outputTransform(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), lo, hi),
+  /** tiles: a = [dy, …winograd geometry, …16 E] */
+  wgGrad: (heap, a, lo, hi) => gradTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
+  /** ci·outC + co: a = [w, inC, outC, …16 U] */
+  wgFilter: (heap, a, lo, hi) => filterTransform(f32(heap, a[0]), a[1], a[2], views16(heap, a, 3), lo, hi),
+  /** ci·outC + co: a = [dw, inC, outC, …16 M] */
+  wgFilterGrad: (heap, a, lo, hi) => filterGradTransform(views16(heap, a, 3), a[1], a[2], f32(heap, a[0]), lo, hi),
+  /** matrices 0 … 15: a = [inC, outC, …16 U, …16 Uflip] */
+  wgFlip: (heap, a, lo, hi) => flippedFilterTransform(views16(heap, a, 2), a[0], a[1], views16(heap, a, 18), lo, hi),
+  /** matrices 0 … 15: a = [rows, cols, …16 src, …16 dst] */
+  wgTranspose: (heap, a, lo, hi) => {
+    for (let k = lo; k < hi; k++) transpose(f32(heap, a[2 + k]), a[0], a[1], f32(heap, a[18 + k]));
+  },
+} satisfies Record<string, KernelTask>;
+
+/** Name of a kernel task. */
+export type KernelTaskName = keyof typeof KERNEL_TASKS;
