@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError, YOLOv2Error, describe } from '../errors.js';
 import { assertNumber } from '../validate.js';
+import type { startKernelThreads } from './kernel-threads.js';
 import { initWasmBackend, logicalCores } from './wasm-threads.js';
 
 /** Backend names `selectBackend` understands. */
@@ -36,6 +37,8 @@ export interface SelectBackendResult {
   tried: BackendAttempt[];
   /** For `wasm`: XNNPACK's threads (see {@link initWasmBackend}). */
   threads?: number;
+  /** For `wasm`: kernel helper threads (see {@link startKernelThreads}); present when this call started some. */
+  kernelHelpers?: number;
 }
 
 /** Options of {@link selectBackend}. */
@@ -105,19 +108,23 @@ export async function selectBackend(
       await importModule(c.module);
       if (!tf.findBackendFactory(c.backend)) throw new Error(`${c.module} did not register a '${c.backend}' backend`);
       let threads: number | undefined;
+      let kernelHelpers = 0;
       let note = '';
       if (c.backend === 'wasm') {
         const init = await initWasmBackend(wasmThreads);
         threads = init.threads;
         note = `, ${threads} thread${threads === 1 ? '' : 's'}${init.fallbackReason ? ` (threads unavailable: ${init.fallbackReason})` : ''}`;
-        if (init.kernelHelpers > 0) note += ` + ${init.kernelHelpers} kernel helper${init.kernelHelpers === 1 ? '' : 's'}`;
+        kernelHelpers = init.kernelHelpers;
+        if (kernelHelpers > 0) note += ` + ${kernelHelpers} kernel helper${kernelHelpers === 1 ? '' : 's'}`;
       } else {
         const ok = await tf.setBackend(c.backend);
         if (!ok) throw new Error(`the '${c.backend}' backend failed to initialise`);
         await tf.ready();
       }
       tried.push({ ...c, ok: true });
-      const result: SelectBackendResult = { backend: c.backend, module: c.module, tried, ...(threads !== undefined ? { threads } : {}) };
+      const result: SelectBackendResult = {
+        backend: c.backend, module: c.module, tried, ...(threads !== undefined ? { threads } : {}), ...(kernelHelpers > 0 ? { kernelHelpers } : {}),
+      };
       const failed = tried.filter((t) => !t.ok).map((t) => t.module);
       const line = `yolov2-ts: using TF.js backend '${c.backend}' (${c.module}${note})${failed.length ? `; unavailable: ${failed.join(', ')}` : ''}`;
       if (log === true) console.log(line);

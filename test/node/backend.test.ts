@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ValueError, YOLOv2Error } from '../../src/errors.js';
 import { BACKEND_CANDIDATES, selectBackend } from '../../src/node/backend.js';
 import { initWasmBackend, logicalCores } from '../../src/node/wasm-threads.js';
+import { registerTrainingKernels, unregisterTrainingKernels } from '../../src/models/index.js';
+import { kernelThreadPool } from '../../src/models/kernel-threads.js';
+import { batchNormTraining } from '../../src/models/layers.js';
 
 const wanted = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
 const leg = wanted;
@@ -31,12 +34,15 @@ describe('selectBackend', () => {
     expect(r.tried[0].error).toMatch(/tfjs-node-gpu/);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^yolov2-ts: using TF\.js backend 'wasm' \(@tensorflow\/tfjs-backend-wasm, \d+ threads?\); unavailable: @tensorflow\/tfjs-node-gpu, @tensorflow\/tfjs-node$/,
+      /^yolov2-ts: using TF\.js backend 'wasm' \(@tensorflow\/tfjs-backend-wasm, \d+ threads?( \+ \d+ kernel helpers?)?\); unavailable: @tensorflow\/tfjs-node-gpu, @tensorflow\/tfjs-node$/,
     );
     expect(lines[0]).toContain(`, ${r.threads} thread`);
     // the test set-up started wasm single-threaded on the wasm leg; on the cpu leg this call started it,
     // with one XNNPACK thread per logical core
     expect(r.threads).toBe(leg === 'wasm' ? 1 : Math.min(8, logicalCores()));
+    // a threaded start also starts threads − 1 kernel helpers (startKernelThreads)
+    expect(r.kernelHelpers).toBe(r.threads! > 1 ? r.threads! - 1 : undefined);
+    if (r.kernelHelpers) expect(lines[0]).toContain(` + ${r.kernelHelpers} kernel helper`);
   });
 
   it('the wasm backend it started computes what the cpu backend computes (threaded XNNPACK included)', async () => {
@@ -54,6 +60,34 @@ describe('selectBackend', () => {
       expect(worst, ['conv2d', 'matMul'][i]).toBeLessThan(1e-4); // float32 sums in another order (1.1e-5 measured)
     });
     tf.dispose([x, w, a, b]);
+  });
+
+  it('with the training kernels and its kernel helpers, Winograd convolutions and batch norm match cpu', async () => {
+    await selectBackend('wasm', quiet);
+    const helpers = kernelThreadPool()?.helpers ?? 0; // ≥ 1 on the cpu leg (this file started wasm threaded)
+    expect(helpers).toBe(leg === 'wasm' || logicalCores() < 2 ? 0 : Math.min(8, logicalCores()) - 1);
+    const x = tf.randomNormal([1, 26, 26, 128], 0, 1, 'float32', 5) as tf.Tensor4D; // 169 tiles: split in parts
+    const w = tf.randomNormal([3, 3, 128, 128], 0, 0.05, 'float32', 6) as tf.Tensor4D;
+    const dy = tf.randomNormal([1, 26, 26, 128], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const run = () => tf.tidy(() => {
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, w]);
+      const bn = (a: tf.Tensor) => batchNormTraining(a as tf.Tensor4D, tf.ones([128]) as tf.Tensor1D, tf.zeros([128]) as tf.Tensor1D, 1e-3, 0.1).y;
+      const bnDx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(bn(a), dy)))(x);
+      return [tf.conv2d(x, w, 1, 'same'), dx, dw, bn(x), bnDx].map((t) => t.dataSync().slice());
+    });
+    registerTrainingKernels();
+    const onWasm = run();
+    await tf.setBackend('cpu'); // with this package's cpu kernels: the stock filter gradient takes a minute here
+    const onCpu = run();
+    unregisterTrainingKernels();
+    onWasm.forEach((v, i) => {
+      let worst = 0;
+      let scale = 1;
+      for (let k = 0; k < v.length; k++) scale = Math.max(scale, Math.abs(onCpu[i][k]));
+      for (let k = 0; k < v.length; k++) worst = Math.max(worst, Math.abs(v[k] - onCpu[i][k]) / scale);
+      expect(worst, ['conv2d', 'dx', 'dw', 'batch norm', 'batch norm dx'][i]).toBeLessThan(1e-4);
+    });
+    tf.dispose([x, w, dy]);
   });
 
   it('honours a preference, then a list of preferences', async () => {
