@@ -11,6 +11,7 @@
  */
 import type { CpuBackendLike, KernelArgs, TensorInfo, WasmBackendLike } from './kernel-util.js';
 import { kernelParts, kernelThreadPool, runKernelTask } from './kernel-threads.js';
+import { bindSimd } from './simd.js';
 
 /**
  * Kernel name of the fused forward pass. Inputs `{ x [B, H, W, C], gamma [C], beta [C] }`, attributes
@@ -264,6 +265,12 @@ function maxParts(): number {
   return (kernelThreadPool()?.helpers ?? 0) + 1;
 }
 
+/** Bind the SIMD loops to the backend's memory on this thread (once; see simd.ts). */
+function bindBackendSimd(backend: WasmBackendLike): void {
+  const memory = backend.wasm?.wasmMemory;
+  if (memory) bindSimd(memory);
+}
+
 export function bnTrainWasm(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackendLike;
   const { x, gamma, beta } = args.inputs;
@@ -275,6 +282,7 @@ export function bnTrainWasm(args: KernelArgs): TensorInfo[] {
   const variance = backend.makeOutput([C], 'float32');
   const coef = backend.makeOutput([2 * C], 'float32');
   const { scratch, offset } = partialSums(backend, maxParts(), C);
+  bindBackendSimd(backend);
   const v = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array; // views after every allocation
   const xv = v(x);
   const heap = xv.buffer;
@@ -299,6 +307,7 @@ export function bnTrainGradWasm(args: KernelArgs): TensorInfo[] {
   const dbeta = backend.makeOutput([C], 'float32');
   const coef = backend.makeOutput([4 * C], 'float32');
   const { scratch, offset } = partialSums(backend, maxParts(), C);
+  bindBackendSimd(backend);
   const v = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
   const xv = v(x);
   const heap = xv.buffer;

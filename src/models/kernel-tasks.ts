@@ -3,7 +3,8 @@
  * `lo … hi−1`, reading and writing the wasm heap at byte offsets passed as plain numbers, so that a
  * helper thread on the same shared memory can run any part of it. Part k writes its partial sums (the
  * batch-norm statistics) at its own slot, `sums + 16·C·k` bytes (2C float64). Free of TF.js: the helper
- * threads import only this module and the loops it names.
+ * threads import only this module and the loops it names. The batch-norm tasks run the WebAssembly SIMD
+ * loops of `simd.ts` when this thread has bound them to the heap's memory and C is a multiple of 4.
  *
  * @internal
  * @packageDocumentation
@@ -12,6 +13,7 @@ import { gradApply, gradSums, momentSums, normalizeRows } from './bn-kernels.js'
 import type { Geometry } from './im2col.js';
 import { im2colKN } from './im2col.js';
 import { maxPoolGrad2x2 } from './pool-grad.js';
+import { simdFor } from './simd.js';
 import type { WinogradGeometry } from './winograd.js';
 import {
   filterGradTransform, filterTransform, flippedFilterTransform, gradTransform, inputTransform, outputTransform, transpose,
@@ -53,17 +55,31 @@ export const KERNEL_TASKS = {
   /** rows of x `[n, C]`: a = [x, C, sums] */
   bnMoments: (heap, a, lo, hi, part) => {
     const C = a[1];
-    momentSums(f32(heap, a[0]), C, lo, hi, f64(heap, a[2] + 16 * C * part, 2 * C));
+    const simd = C % 4 === 0 ? simdFor(heap) : null;
+    if (simd) simd.moments(a[0], C, a[2] + 16 * C * part, lo, hi);
+    else momentSums(f32(heap, a[0]), C, lo, hi, f64(heap, a[2] + 16 * C * part, 2 * C));
   },
-  /** rows: a = [x, y, C, coef (scale, shift), alpha] */
-  bnNormalize: (heap, a, lo, hi) => normalizeRows(f32(heap, a[0]), a[2], f32(heap, a[3]), a[4], f32(heap, a[1]), lo, hi),
-  /** rows: a = [da, x, y, dx, C, mean, alpha, sums] */
+  /** rows: a = [x, y, C, coef (scale, shift), alpha (< 0: none)] */
+  bnNormalize: (heap, a, lo, hi) => {
+    const [x, y, C, coef, alpha] = a;
+    const simd = C % 4 === 0 && alpha <= 1 ? simdFor(heap) : null;
+    if (simd) simd.normalize(x, y, C, coef, alpha < 0 ? 1 : alpha, lo, hi);
+    else normalizeRows(f32(heap, x), C, f32(heap, coef), alpha, f32(heap, y), lo, hi);
+  },
+  /** rows: a = [da, x, y, dx, C, mean, alpha (< 0: none), sums] */
   bnGradSums: (heap, a, lo, hi, part) => {
-    const C = a[4];
-    gradSums(f32(heap, a[0]), f32(heap, a[1]), f32(heap, a[2]), C, f32(heap, a[5]), a[6], f32(heap, a[3]), lo, hi, f64(heap, a[7] + 16 * C * part, 2 * C));
+    const [da, x, y, dx, C, mean, alpha, sums] = a;
+    const simd = C % 4 === 0 ? simdFor(heap) : null;
+    if (simd) simd.gradSums(da, x, y, dx, C, mean, alpha < 0 ? 1 : alpha, sums + 16 * C * part, lo, hi);
+    else gradSums(f32(heap, da), f32(heap, x), f32(heap, y), C, f32(heap, mean), alpha, f32(heap, dx), lo, hi, f64(heap, sums + 16 * C * part, 2 * C));
   },
   /** rows: a = [dx, x, C, coef (k, a, b, mean)] */
-  bnGradApply: (heap, a, lo, hi) => gradApply(f32(heap, a[0]), f32(heap, a[1]), a[2], f32(heap, a[3]), lo, hi),
+  bnGradApply: (heap, a, lo, hi) => {
+    const [dx, x, C, coef] = a;
+    const simd = C % 4 === 0 ? simdFor(heap) : null;
+    if (simd) simd.gradApply(dx, x, C, coef, lo, hi);
+    else gradApply(f32(heap, dx), f32(heap, x), C, f32(heap, coef), lo, hi);
+  },
   /** output rows b·outH + oy: a = [x, dy, dx, batch, H, W, C, outH, outW] */
   maxPoolGrad2x2: (heap, a, lo, hi) =>
     maxPoolGrad2x2(f32(heap, a[0]), f32(heap, a[1]), f32(heap, a[2]), a[3], a[4], a[5], a[6], a[7], a[8], lo, hi),

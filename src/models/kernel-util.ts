@@ -18,6 +18,8 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
+  /** The emscripten module (internal): its memory is what the SIMD loops of simd.ts bind to. */
+  wasm?: { wasmMemory?: WebAssembly.Memory };
 }
 
 export interface CpuBackendLike {

@@ -8,10 +8,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { KERNEL_TASKS, type KernelTaskName } from '../models/kernel-tasks.js';
+import { bindSimd } from '../models/simd.js';
 import { HELPER_DONE, HELPER_FAILED, type HelperInit, type HelperRequest, writeHelperError } from './kernel-helper-protocol.js';
 
 const { memory, state } = workerData as HelperInit;
 const word = new Int32Array(state, 0, 1);
+bindSimd(memory); // the SIMD batch-norm loops, on this thread's instance over the shared memory
 
 parentPort?.on('message', (m: HelperRequest) => {
   let outcome = HELPER_DONE;
