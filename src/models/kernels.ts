@@ -25,6 +25,10 @@
  *   and its gradient: two passes over the activation each, instead of the composite path's dozen
  *   elementwise kernels and axis reductions (which on wasm transpose their input first).
  *
+ * On the threaded wasm backend the JS loops are split over the helper threads of `startKernelThreads()`
+ * (yolov2-ts/node) when they run, and the batch-norm passes run as WebAssembly SIMD loops (`simd.ts`)
+ * when the channel count is a multiple of 4.
+ *
  * NCHW data, dilations ≠ 1 and other unsupported cases fall through to the stock kernels. Everything
  * here works on backend-internal memory and allocates no engine tensors, so it cannot leak tensors.
  *
