@@ -28,7 +28,7 @@ export default async function (): Promise<void> {
         },
         { iterations, warmup: 1 },
       );
-      report({ name: 'infer', backend, model: name, inputSize, batch, ...r, msPerImage: Math.round((r.medianMs / batch) * 10) / 10, note: 'measured under load' });
+      report({ name: 'infer', backend, model: name, inputSize, batch, ...r, msPerImage: Math.round((r.medianMs / batch) * 10) / 10 });
       x.dispose();
       model.dispose();
     }

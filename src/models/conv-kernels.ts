@@ -177,16 +177,26 @@ export function backpropInputWasm(args: KernelArgs): TensorInfo {
 
 /* ---------- Conv2D and FusedConv2D (wasm): Winograd where it pays ---------- */
 
+/**
+ * Whether the engine is recording gradients (a training step). Only then does the forward convolution
+ * take the Winograd path: for inference the stock XNNPACK operator, which caches its packed filter by
+ * filter tensor, is faster when the same weights run again and again (tiny-YOLOv2 at 416: 266 ms
+ * against 444 ms per image), while a training step changes the weights, and so repacks them, anyway.
+ */
+function recordingGradients(): boolean {
+  return ((tf.engine().state as { gradientDepth?: number }).gradientDepth ?? 0) > 0;
+}
+
 export function conv2DWasm(args: KernelArgs): TensorInfo {
   const { x, filter } = args.inputs;
-  const g = x.dtype === 'float32' ? geometry(x.shape, filter.shape, args.attrs ?? {}) : null;
+  const g = x.dtype === 'float32' && recordingGradients() ? geometry(x.shape, filter.shape, args.attrs ?? {}) : null;
   if (!winogradEligible(g)) return stockKernel(tf.Conv2D, 'wasm')(args) as TensorInfo;
   return winogradConv2DWasm(args.backend as WasmBackendLike, x, filter, g!);
 }
 
 export function fusedConv2DWasm(args: KernelArgs): TensorInfo {
   const { x, filter } = args.inputs;
-  const g = x.dtype === 'float32' && plainFusedConv(args) ? geometry(x.shape, filter.shape, args.attrs ?? {}) : null;
+  const g = x.dtype === 'float32' && plainFusedConv(args) && recordingGradients() ? geometry(x.shape, filter.shape, args.attrs ?? {}) : null;
   if (!winogradEligible(g)) return stockKernel(tf.FusedConv2D, 'wasm')(args) as TensorInfo;
   return winogradConv2DWasm(args.backend as WasmBackendLike, x, filter, g!);
 }

@@ -14,7 +14,8 @@
  *   flipped, in/out-swapped filter and the complementary padding. Other strides use the stock kernel.
  * - Winograd F(2×2, 3×3) (wasm) for 3×3 stride-1 convolutions with at least 128 input and output
  *   channels (tiny-YOLOv2's 26×26 and 13×13 layers): the forward `Conv2D` and `FusedConv2D` (without
- *   bias or activation, as tfjs-layers' `Conv2D` calls it) and both gradients do 16 matrix products per
+ *   bias or activation, as tfjs-layers' `Conv2D` calls it; only while gradients are recorded, since
+ *   for inference the stock kernel's cached filter packing is faster) and both gradients do 16 matrix products per
  *   2×2 output tile instead of 36 multiplications; the transforms are JS loops, the products XNNPACK.
  * - `Tile` (wasm): block copies with doubling `copyWithin`.
  * - `MaxPoolGrad` (wasm): a correct one; the stock wasm kernel (tfjs-backend-wasm 4.22) routes the

@@ -1,6 +1,7 @@
 /**
  * Winograd F(2×2, 3×3) convolution kernels for the wasm backend: the forward convolution (`Conv2D`, and
- * `FusedConv2D` without bias or activation, as tfjs-layers' `Conv2D` calls it) and both gradients, for
+ * `FusedConv2D` without bias or activation, as tfjs-layers' `Conv2D` calls it, in training steps; see
+ * `conv-kernels.ts`) and both gradients, for
  * 3×3 stride-1 convolutions with at least {@link WINOGRAD_MIN_CHANNELS} input and output channels.
  * The transforms are JS loops (`winograd.ts`, split over the helper threads of `kernel-threads.ts` when
  * there are any); the 16 matrix products per convolution run on the backend's `BatchMatMul` (XNNPACK),

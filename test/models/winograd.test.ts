@@ -204,10 +204,17 @@ describe.runIf(backend === 'wasm')('Winograd kernels on wasm vs the stock cpu ke
         const x = tf.tensor4d(xv, c.x);
         const w = tf.tensor4d(fv, f);
         const dy = tf.tensor(dyv, outShape);
+        // inference: the stock forward kernel (it caches its packed filter)
         const y = tf.conv2d(x, w, 1, c.pad);
-        const fused = tf.fused.conv2d({ x, filter: w, strides: 1, pad: c.pad });
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), dy)))([x, w]);
-        return [y, fused, dx, dw];
+        // while gradients are recorded (a training step), the Winograd forward, plain and fused
+        let yTrain: tf.Tensor | null = null;
+        let fusedTrain: tf.Tensor | null = null;
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+          yTrain = tf.keep(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad));
+          fusedTrain = tf.keep(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad: c.pad }));
+          return tf.sum(tf.mul(tf.add(yTrain, fusedTrain), dy));
+        })([x, w]);
+        return [y, yTrain!, fusedTrain!, tf.div(dx, 2), tf.div(dw, 2)];
       });
       unregisterTrainingKernels();
       await tf.setBackend('cpu');
@@ -217,7 +224,7 @@ describe.runIf(backend === 'wasm')('Winograd kernels on wasm vs the stock cpu ke
       expect(trainingKernelsInstalled()).toContain('Conv2D/wasm');
       const before = tf.memory().numTensors;
       const outs = run();
-      const names = ['conv2d', 'fused conv2d', 'dx', 'dw'];
+      const names = ['conv2d (inference)', 'conv2d (training)', 'fused conv2d (training)', 'dx', 'dw'];
       outs.forEach((t, k) => {
         const r = ref[k];
         const scale = r.reduce((m, v) => Math.max(m, Math.abs(v)), 1);

@@ -70,10 +70,13 @@ describe('selectBackend', () => {
     const w = tf.randomNormal([3, 3, 128, 128], 0, 0.05, 'float32', 6) as tf.Tensor4D;
     const dy = tf.randomNormal([1, 26, 26, 128], 0, 1, 'float32', 7) as tf.Tensor4D;
     const run = () => tf.tidy(() => {
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, w]);
+      let y: tf.Tensor | null = null; // the forward takes the Winograd path only while gradients are recorded
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul((y = tf.keep(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))), dy)))([x, w]);
       const bn = (a: tf.Tensor) => batchNormTraining(a as tf.Tensor4D, tf.ones([128]) as tf.Tensor1D, tf.zeros([128]) as tf.Tensor1D, 1e-3, 0.1).y;
       const bnDx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(bn(a), dy)))(x);
-      return [tf.conv2d(x, w, 1, 'same'), dx, dw, bn(x), bnDx].map((t) => t.dataSync().slice());
+      const out = [y!, dx, dw, bn(x), bnDx].map((t) => t.dataSync().slice());
+      tf.dispose(y!);
+      return out;
     });
     registerTrainingKernels();
     const onWasm = run();
