@@ -16,7 +16,7 @@ import { maxPoolGrad2x2 } from './pool-grad.js';
 import { simdFor } from './simd.js';
 import type { WinogradGeometry } from './winograd.js';
 import {
-  filterGradTransform, filterTransform, flippedFilterTransform, gradTransform, inputTransform, outputTransform, transpose,
+  filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, transpose,
 } from './winograd.js';
 
 /** A task: `(heap, args, lo, hi, part)`. */
@@ -99,8 +99,6 @@ export const KERNEL_TASKS = {
   wgFilter: (heap, a, lo, hi) => filterTransform(f32(heap, a[0]), a[1], a[2], views16(heap, a, 3), lo, hi),
   /** ci·outC + co: a = [dw, inC, outC, …16 M] */
   wgFilterGrad: (heap, a, lo, hi) => filterGradTransform(views16(heap, a, 3), a[1], a[2], f32(heap, a[0]), lo, hi),
-  /** matrices 0 … 15: a = [inC, outC, …16 U, …16 Uflip] */
-  wgFlip: (heap, a, lo, hi) => flippedFilterTransform(views16(heap, a, 2), a[0], a[1], views16(heap, a, 18), lo, hi),
   /** matrices 0 … 15: a = [rows, cols, …16 src, …16 dst] */
   wgTranspose: (heap, a, lo, hi) => {
     for (let k = lo; k < hi; k++) transpose(f32(heap, a[2 + k]), a[0], a[1], f32(heap, a[18 + k]));

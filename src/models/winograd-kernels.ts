@@ -62,34 +62,30 @@ function products(backend: WasmBackendLike, A: TensorInfo[], B: TensorInfo[]): T
   });
 }
 
-/**
- * A Winograd convolution of x with the filter transform that `fillU` writes into the 16 `[inC, outC]`
- * heap matrices it is given (views are taken after every allocation: a growing heap detaches them).
- */
-function convolve(backend: WasmBackendLike, x: TensorInfo, wg: WinogradGeometry, fillU: (U: TensorInfo[]) => void): TensorInfo {
-  const T = tileCount(wg);
-  const V = alloc16(backend, [1, T, wg.inC]);
-  const U = alloc16(backend, [1, wg.inC, wg.outC]);
-  fillU(U);
-  const xv = view(backend, x);
-  parallelFor('wgInput', xv.buffer, [xv.byteOffset, ...winogradArgs(wg), ...V.map((t) => view(backend, t).byteOffset)], T, MIN_PER_PART);
-  const M = products(backend, V, U);
-  const y = backend.makeOutput([wg.batch, wg.outH, wg.outW, wg.outC], 'float32');
-  const yv = view(backend, y);
-  parallelFor('wgOutput', yv.buffer, [yv.byteOffset, ...winogradArgs(wg), ...M.map((t) => view(backend, t).byteOffset)], T, MIN_PER_PART);
-  free(backend, M);
-  return y;
-}
-
 /** U = the filter transform of an HWIO filter `[3, 3, inC, outC]` (16 heap matrices `[inC, outC]`). */
 function transformFilter(backend: WasmBackendLike, filter: TensorInfo, inC: number, outC: number, U: TensorInfo[]): void {
   const w = view(backend, filter);
   parallelFor('wgFilter', w.buffer, [w.byteOffset, inC, outC, ...U.map((t) => view(backend, t).byteOffset)], inC * outC, MIN_PER_PART);
 }
 
-/** Forward 3×3 stride-1 convolution of x `[B, H, W, inC]` with filter `[3, 3, inC, outC]`. */
+/**
+ * Forward 3×3 stride-1 convolution of x `[B, H, W, inC]` with filter `[3, 3, inC, outC]` (views are
+ * taken after every allocation: a growing heap detaches them).
+ */
 export function winogradConv2DWasm(backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo, g: Geometry): TensorInfo {
-  return convolve(backend, x, forwardGeometry(g), (U) => transformFilter(backend, filter, g.inC, g.outC, U));
+  const wg = forwardGeometry(g);
+  const T = tileCount(wg);
+  const V = alloc16(backend, [1, T, g.inC]);
+  const U = alloc16(backend, [1, g.inC, g.outC]);
+  transformFilter(backend, filter, g.inC, g.outC, U);
+  const xv = view(backend, x);
+  parallelFor('wgInput', xv.buffer, [xv.byteOffset, ...winogradArgs(wg), ...V.map((t) => view(backend, t).byteOffset)], T, MIN_PER_PART);
+  const M = products(backend, V, U);
+  const y = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
+  const yv = view(backend, y);
+  parallelFor('wgOutput', yv.buffer, [yv.byteOffset, ...winogradArgs(wg), ...M.map((t) => view(backend, t).byteOffset)], T, MIN_PER_PART);
+  free(backend, M);
+  return y;
 }
 
 /**

@@ -41,6 +41,20 @@ export function tileCount(g: WinogradGeometry): number {
   return g.batch * Math.ceil(g.outH / 2) * Math.ceil(g.outW / 2);
 }
 
+/**
+ * Tile t (numbered `(b·tilesH + ty)·tilesW + tx`): its batch index and tile row/column, the flat index
+ * `(b·outH + 2ty)·outW + 2tx` of its top-left output pixel, and whether its second output row and
+ * column lie inside the output.
+ */
+function tileAt(g: WinogradGeometry, t: number): { b: number; ty: number; tx: number; pixel: number; row1: boolean; col1: boolean } {
+  const tilesH = Math.ceil(g.outH / 2);
+  const tilesW = Math.ceil(g.outW / 2);
+  const tx = t % tilesW;
+  const ty = ((t - tx) / tilesW) % tilesH;
+  const b = (t - tx - ty * tilesW) / (tilesW * tilesH);
+  return { b, ty, tx, pixel: (b * g.outH + 2 * ty) * g.outW + 2 * tx, row1: 2 * ty + 1 < g.outH, col1: 2 * tx + 1 < g.outW };
+}
+
 /** p of the module doc: the index of the transform of the flipped filter. */
 const FLIP = [3, 1, 2, 0];
 
@@ -101,16 +115,12 @@ function transformWindow(src: Float32Array, offs: Int32Array, C: number, V: Floa
  * to a zero-padded scratch first.
  */
 export function inputTransform(x: Float32Array, g: WinogradGeometry, V: Float32Array[], t0 = 0, t1 = tileCount(g)): void {
-  const tilesH = Math.ceil(g.outH / 2);
-  const tilesW = Math.ceil(g.outW / 2);
   const C = g.inC;
   const offs = new Int32Array(16);
   const padded = new Float32Array(16 * C);
   const local = new Int32Array(16).map((_, k) => k * C);
   for (let t = t0; t < t1; t++) {
-    const tx = t % tilesW;
-    const ty = ((t - tx) / tilesW) % tilesH;
-    const b = (t - tx - ty * tilesW) / (tilesW * tilesH);
+    const { b, ty, tx } = tileAt(g, t);
     if (windowOffsets(g, b, ty, tx, offs)) {
       transformWindow(x, offs, C, V, t);
       continue;
@@ -128,19 +138,11 @@ export function inputTransform(x: Float32Array, g: WinogradGeometry, V: Float32A
  * products `M[ξ]` (`[tiles, outC]`), for tiles t0 … t1−1; outputs past outH/outW are dropped.
  */
 export function outputTransform(M: Float32Array[], g: WinogradGeometry, y: Float32Array, t0 = 0, t1 = tileCount(g)): void {
-  const tilesH = Math.ceil(g.outH / 2);
-  const tilesW = Math.ceil(g.outW / 2);
   const C = g.outC;
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] = M;
   for (let t = t0; t < t1; t++) {
-    const tx = t % tilesW;
-    const ty = ((t - tx) / tilesW) % tilesH;
-    const b = (t - tx - ty * tilesW) / (tilesW * tilesH);
-    const oy = 2 * ty;
-    const ox = 2 * tx;
-    const row1 = oy + 1 < g.outH;
-    const col1 = ox + 1 < g.outW;
-    const y00 = ((b * g.outH + oy) * g.outW + ox) * C;
+    const { pixel, row1, col1 } = tileAt(g, t);
+    const y00 = pixel * C;
     const y10 = y00 + g.outW * C;
     const base = t * C;
     for (let c = 0; c < C; c++) {
@@ -200,33 +202,16 @@ export function transpose(src: Float32Array, rows: number, cols: number, dst: Fl
 }
 
 /**
- * The transform of the flipped, in/out-swapped filter used by the input gradient, from the forward
- * one: `Uflip[ξν]` (`[outC, inC]`) `= U[p(ξ)p(ν)]ᵀ` (see the module doc), for the matrices k0 … k1−1
- * (k = 4ξ + ν).
- */
-export function flippedFilterTransform(U: Float32Array[], inC: number, outC: number, Uflip: Float32Array[], k0 = 0, k1 = 16): void {
-  for (let k = k0; k < k1; k++) transpose(U[flippedIndex(k)], inC, outC, Uflip[k]);
-}
-
-/**
  * dy transform of the filter gradient: `E[ξ]` (16 arrays of `[tiles, outC]`) `= A e Aᵀ` of every
  * tile's 2×2 block e of dy (`[B, outH, outW, outC]`, zeros past outH/outW), for tiles t0 … t1−1.
  */
 export function gradTransform(dy: Float32Array, g: WinogradGeometry, E: Float32Array[], t0 = 0, t1 = tileCount(g)): void {
-  const tilesH = Math.ceil(g.outH / 2);
-  const tilesW = Math.ceil(g.outW / 2);
   const C = g.outC;
   const [e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15] = E;
   const zeros = new Float32Array(C);
   for (let t = t0; t < t1; t++) {
-    const tx = t % tilesW;
-    const ty = ((t - tx) / tilesW) % tilesH;
-    const b = (t - tx - ty * tilesW) / (tilesW * tilesH);
-    const oy = 2 * ty;
-    const ox = 2 * tx;
-    const row1 = oy + 1 < g.outH;
-    const col1 = ox + 1 < g.outW;
-    const p00 = ((b * g.outH + oy) * g.outW + ox) * C;
+    const { pixel, row1, col1 } = tileAt(g, t);
+    const p00 = pixel * C;
     // the 2×2 block as four channel rows (zeros outside)
     const r00 = dy.subarray(p00, p00 + C);
     const r01 = col1 ? dy.subarray(p00 + C, p00 + 2 * C) : zeros;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { registerTrainingKernels, trainingKernelsInstalled, unregisterTrainingKernels } from '../../src/models/index.js';
 import type { WinogradGeometry } from '../../src/models/winograd.js';
 import {
-  filterGradTransform, filterTransform, flippedFilterTransform, gradTransform, inputTransform, outputTransform, tileCount,
+  filterGradTransform, filterTransform, flippedIndex, gradTransform, inputTransform, outputTransform, tileCount,
   transpose,
 } from '../../src/models/winograd.js';
 import { geometry } from '../../src/models/conv-kernels.js';
@@ -139,7 +139,7 @@ describe('Winograd F(2×2, 3×3) transforms', () => {
     });
   }
 
-  it('flippedFilterTransform is the transform of the flipped, in/out-swapped filter', () => {
+  it('flippedIndex: the flipped, in/out-swapped filter\'s transform is the forward one permuted and transposed', () => {
     const inC = 3;
     const outC = 5;
     const w = randn(rng(5), 9 * inC * outC);
@@ -152,9 +152,12 @@ describe('Winograd F(2×2, 3×3) transforms', () => {
     filterTransform(flipped, outC, inC, direct);
     const U = mats(inC * outC);
     filterTransform(w, inC, outC, U);
-    const viaFlip = mats(inC * outC);
-    flippedFilterTransform(U, inC, outC, viaFlip);
-    for (let k = 0; k < 16; k++) expect(maxAbsDiff(viaFlip[k], direct[k])).toBeLessThan(1e-6);
+    for (let k = 0; k < 16; k++) {
+      const viaFlip = new Float32Array(inC * outC);
+      transpose(U[flippedIndex(k)], inC, outC, viaFlip);
+      expect(maxAbsDiff(viaFlip, direct[k])).toBeLessThan(1e-6);
+    }
+    expect(Array.from({ length: 16 }, (_, k) => flippedIndex(k))).toEqual([15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0]);
   });
 
   it('transpose handles sizes that are not multiples of its 32×32 block', () => {

@@ -143,7 +143,6 @@ describe('startKernelThreads', () => {
       ['wgGrad', T, 16 * T * 4, (o) => [dy, ...winogradArgs(wg), ...out16(o, T * 4)]],
       ['wgFilter', 24, 16 * 24, (o) => [w, 6, 4, ...out16(o, 24)]],
       ['wgFilterGrad', 24, 9 * 24, (o) => [o, 6, 4, ...u16]],
-      ['wgFlip', 16, 16 * 24, (o) => [6, 4, ...u16, ...out16(o, 24)]],
       ['wgTranspose', 16, 16 * 24, (o) => [6, 4, ...u16, ...out16(o, 24)]],
     ];
     for (const [task, n, floats, args] of cases) {
