@@ -223,6 +223,43 @@ describe('generateSyntheticSample', () => {
     expect(share(0, 250)).toBeLessThan(0.75); // without the bound, many colours are closer than 250
     expect(thrown(() => generateSyntheticSample(1, { minContrast: -1 }))).toBeInstanceOf(ValueError);
   });
+
+  it('minVisible: every shape keeps that share of its pixels under the shapes drawn later, and none merges with one of a close colour', () => {
+    // Independent check from the masks: shape k is drawn before k+1…, so its visible pixels are those of
+    // its mask that no later mask covers. Without the option the default placement hides some shapes.
+    const worst = (minVisible?: number) => {
+      let least = 1, merged = 0;
+      for (let seed = 0; seed < 60; seed++) {
+        const w = 64;
+        const { shapes } = generateSyntheticSample(seed, { width: w, noise: 0, minContrast: 150, minVisible });
+        const masks = shapes.map((sh) => shapeMask(sh, w, w));
+        masks.forEach((m, k) => {
+          let area = 0, visible = 0;
+          for (let p = 0; p < m.length; p++) {
+            if (!m[p]) continue;
+            area++;
+            const over = masks.findIndex((o, j) => j > k && o[p] === 1);
+            if (over < 0) visible++;
+            else if (shapes[over].colour.reduce((a, v, c) => a + Math.abs(v - shapes[k].colour[c]), 0) < 150) merged++;
+          }
+          least = Math.min(least, visible / area);
+        });
+      }
+      return { least, merged };
+    };
+    const off = worst();
+    expect(off.least).toBeLessThan(0.25); // a shape almost hidden under a later one
+    expect(off.merged).toBeGreaterThan(0);
+    const half = worst(0.5);
+    expect(half.least).toBeGreaterThanOrEqual(0.5);
+    expect(half.merged).toBe(0);
+    expect(worst(0.9).least).toBeGreaterThanOrEqual(0.9);
+    // 0 (the default) draws exactly what the generator drew before the option existed
+    const a = generateSyntheticSample(7, { width: 48 });
+    const b = generateSyntheticSample(7, { width: 48, minVisible: 0 });
+    expect(Buffer.from(a.image.data).equals(Buffer.from(b.image.data))).toBe(true);
+    expect(thrown(() => generateSyntheticSample(1, { minVisible: 1.5 })).message).toMatch(/'minVisible' must be/);
+  });
 });
 
 describe('SyntheticDataset', () => {
