@@ -38,6 +38,8 @@ const EVAL_SIZES = [64, 96, 128, 160, 192, 224, 256];
  */
 const ABLATION_LR = 1e-3;
 const ABLATION_CLIP = 10;
+/** The augmentation the ablation was measured with (the demo's default until it dropped augmentation). */
+const ABLATION_AUGMENT = { jitter: 0.2, hue: 0.05, saturation: 1.3, exposure: 1.3 };
 
 const RUNS: Record<string, Run> = {
   old: { name: 'old', title: 'Old YOLOv2Loss (recordsOld = v2)', options: { lossPreset: 'recordsOld' } },
@@ -84,7 +86,7 @@ export async function runAblation(partial: Partial<AblationOptions> = {}): Promi
     const run = RUNS[name];
     if (demo.progress !== false) console.log(`\n=== ${run.title}: ${steps} steps`);
     const report = await runDemo({
-      lr: ABLATION_LR, clipGradNorm: ABLATION_CLIP, lrDecay: 'cosine', trainSizes: [96, 128], data: {}, localContrast: 0, passthrough: 0, batchSize: 16, lossOverrides: {}, workers: 0, evalSizes: EVAL_SIZES, pictures: 2, ...demo, ...run.options,
+      lr: ABLATION_LR, clipGradNorm: ABLATION_CLIP, lrDecay: 'cosine', trainSizes: [96, 128], data: {}, augment: ABLATION_AUGMENT, localContrast: 0, passthrough: 0, batchSize: 16, lossOverrides: {}, workers: 0, evalSizes: EVAL_SIZES, pictures: 2, ...demo, ...run.options,
       steps, out: join(out, name), seed,
     });
     reports.set(name, report);

@@ -18,7 +18,7 @@ import { kmeansAnchors, LOSS_PRESETS, packTargets, ValueError, YOLOv2Loss, type 
 import { COMPACT_YOLOV2_FILTERS, compactYOLOv2, initObjectnessPrior, registerTrainingKernels, tinyYOLOv2 } from '../src/models/index.js';
 import {
   BatchLoader, evaluateDetector, formatInputSizeTable, formatVOCReport, resizeImage, saveModel, selectBackend, SyntheticDataset,
-  train, trainerBatches, writeDetectionsPNG, writeLossCurvePNG, writePRCurvesPNG, type SyntheticOptions,
+  train, trainerBatches, writeDetectionsPNG, writeLossCurvePNG, writePRCurvesPNG, type AugmentOptions, type SyntheticOptions,
 } from '../src/node/index.js';
 import { registerGradients } from './gradients.js';
 
@@ -58,6 +58,13 @@ export interface DemoOptions {
    * (docs/demo.md: shapes whose edge fades into the gradient are barely visible).
    */
   data: SyntheticOptions;
+  /**
+   * Augmentation of the training images (`BatchLoader`'s `augment`), or `false` (the default): the
+   * training stream is endless and never repeats an image, so there is nothing to regularise, and the
+   * darknet jitter's random scale shrinks the smallest shapes below a cell (docs/demo.md: VOC07 mAP
+   * 0.447 → 0.585 at 2,000 steps without it).
+   */
+  augment: AugmentOptions | false;
   /** Detection PNGs written. */
   pictures: number;
   /** Print progress. */
@@ -103,7 +110,8 @@ export const DEMO_DEFAULTS: DemoOptions = {
   localContrast: 9,
   passthrough: 64,
   lr: 1.5e-2,
-  data: { minContrast: 200 },
+  data: { minContrast: 200, minVisible: 0.75 },
+  augment: false,
   pictures: 6,
   progress: true,
   lossPreset: 'darknet',
@@ -181,7 +189,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   const loss = new YOLOv2Loss({ ...preset, ...o.lossOverrides, anchors, anchorUnits: o.anchorUnits, numClasses: CLASSES });
   const loader = new BatchLoader(trainSet, {
     batchSize: o.batchSize / (workers + 1), sizes: o.trainSizes, sizeEvery: 10, seed: o.seed,
-    augment: { jitter: 0.2, hue: 0.05, saturation: 1.3, exposure: 1.3 },
+    augment: o.augment,
   });
 
   const tTrain = performance.now();
