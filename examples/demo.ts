@@ -35,6 +35,14 @@ export interface DemoOptions {
    * steps are the cheapest (docs/demo.md).
    */
   trainSizes: number[];
+  /**
+   * Progressive resizing: the last `finalFraction` of the steps train at `finalSizes` instead (default
+   * the last 30 % at 128 px, the evaluation size). 96 px steps are cheap; the switch adapts the model to
+   * the larger scale (docs/demo.md: VOC07 mAP at 128 px 0.712 → 0.786 at 2,000 steps for 11 % more time).
+   * `finalFraction: 0` turns it off.
+   */
+  finalSizes: number[];
+  finalFraction: number;
   baseSize: number;
   /** Sizes evaluated at the end (the records' table). */
   evalSizes: number[];
@@ -99,9 +107,11 @@ export interface DemoOptions {
 export const DEMO_DEFAULTS: DemoOptions = {
   out: 'runs/demo',
   seed: 1,
-  steps: 3400,
+  steps: 2700,
   batchSize: 8,
   trainSizes: [96],
+  finalSizes: [128],
+  finalFraction: 0.3,
   baseSize: 128,
   evalSizes: [96, 128, 160, 192],
   testImages: 200,
@@ -171,6 +181,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   for (let i = 0; sizes.length < 2000; i++) {
     for (const ob of trainSet.getSync(i).objects) sizes.push([(ob.box[2] - ob.box[0]) / o.baseSize, (ob.box[3] - ob.box[1]) / o.baseSize]);
   }
+  if (!(o.finalFraction >= 0 && o.finalFraction <= 1)) throw new ValueError(`runDemo: 'finalFraction' must be in [0, 1], got ${String(o.finalFraction)}`);
   if (o.lrDecay !== 'cosine' && o.lrDecay !== 'step') throw new ValueError(`runDemo: 'lrDecay' must be 'cosine' or 'step', got '${String(o.lrDecay)}'`);
   if (o.model !== 'compact' && o.model !== 'tiny') throw new ValueError(`runDemo: 'model' must be 'compact' or 'tiny', got '${String(o.model)}'`);
   const stride = o.model === 'tiny' ? 32 : 2 ** (COMPACT_YOLOV2_FILTERS.length - 1);
@@ -189,6 +200,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   const loss = new YOLOv2Loss({ ...preset, ...o.lossOverrides, anchors, anchorUnits: o.anchorUnits, numClasses: CLASSES });
   const loader = new BatchLoader(trainSet, {
     batchSize: o.batchSize / (workers + 1), sizes: o.trainSizes, sizeEvery: 10, seed: o.seed,
+    ...(o.finalFraction > 0 ? { progressive: { fromBatch: Math.round(o.steps * (1 - o.finalFraction)) * (workers + 1), sizes: o.finalSizes } } : {}),
     augment: o.augment,
   });
 

@@ -65,6 +65,12 @@ export interface BatchLoaderOptions {
   sizes?: readonly number[];
   /** Draw a new size every this many batches [10]. */
   sizeEvery?: number;
+  /**
+   * Progressive resizing [off]: from the `fromBatch`-th batch on (0-based, counting every batch this
+   * loader produces), sizes are drawn from `sizes` instead — e.g. most batches at a cheap 96 px and the
+   * last ones at the evaluation size. The first batch of the new phase draws a new size.
+   */
+  progressive?: { fromBatch: number; sizes: readonly number[] };
   /** Augmentation options, or `false` for the plain centred letterbox [defaults of augment.ts]. */
   augment?: AugmentOptions | false;
   /** Shuffle each epoch [true]. */
@@ -187,6 +193,13 @@ function emptyBatch(n: number, size: number, epoch: number, batchIndex: number):
   };
 }
 
+function assertSizes(fn: string, name: string, sizes: unknown): void {
+  if (!Array.isArray(sizes) || sizes.length === 0) {
+    throw new ValueError(`${fn}: '${name}' must be a non-empty array of input sizes, got ${describe(sizes)}`);
+  }
+  sizes.forEach((s, i) => assertNumber(fn, `${name}[${i}]`, s, { min: 1, integer: true }));
+}
+
 /**
  * The training stream: `await loader.next()` gives the next full batch, augmented, at the current
  * multi-scale size. Deterministic for a given dataset, options and seed; `getState` / `setState`
@@ -197,6 +210,7 @@ export class BatchLoader {
   private readonly batchSize: number;
   private readonly sizes: readonly number[];
   private readonly sizeEvery: number;
+  private readonly progressive: { fromBatch: number; sizes: readonly number[] } | null;
   private readonly augment: ReturnType<typeof resolveAugmentOptions> | null;
   private readonly shuffle: boolean;
   private readonly seed: number;
@@ -216,12 +230,16 @@ export class BatchLoader {
   ) {
     const fn = 'BatchLoader';
     assertDataset(fn, dataset);
-    const { batchSize = 8, sizes = [416], sizeEvery = 10, augment = {}, shuffle = true, seed = 0, dropDifficult = true, onError = 'throw' } = options;
+    const { batchSize = 8, sizes = [416], sizeEvery = 10, augment = {}, shuffle = true, seed = 0, dropDifficult = true, onError = 'throw', progressive } = options;
     assertNumber(fn, 'batchSize', batchSize, { min: 1, integer: true });
-    if (!Array.isArray(sizes) || sizes.length === 0) {
-      throw new ValueError(`${fn}: 'sizes' must be a non-empty array of input sizes, got ${describe(sizes)}`);
+    assertSizes(fn, 'sizes', sizes);
+    if (progressive !== undefined) {
+      if (typeof progressive !== 'object' || progressive === null) {
+        throw new ValueError(`${fn}: 'progressive' must be { fromBatch, sizes }, got ${describe(progressive)}`);
+      }
+      assertNumber(fn, 'progressive.fromBatch', progressive.fromBatch, { min: 0, integer: true });
+      assertSizes(fn, 'progressive.sizes', progressive.sizes);
     }
-    sizes.forEach((s, i) => assertNumber(fn, `sizes[${i}]`, s, { min: 1, integer: true }));
     assertNumber(fn, 'sizeEvery', sizeEvery, { min: 1, integer: true });
     assertNumber(fn, 'seed', seed, { integer: true });
     if (onError !== 'throw' && onError !== 'skip') {
@@ -230,6 +248,7 @@ export class BatchLoader {
     this.batchSize = batchSize;
     this.sizes = [...sizes];
     this.sizeEvery = sizeEvery;
+    this.progressive = progressive ? { fromBatch: progressive.fromBatch, sizes: [...progressive.sizes] } : null;
     this.augment = augment === false ? null : resolveAugmentOptions(augment, fn);
     this.shuffle = shuffle;
     this.seed = seed;
@@ -274,7 +293,9 @@ export class BatchLoader {
   }
 
   private async produce(): Promise<DataBatch> {
-    if (this.batchIndex % this.sizeEvery === 0) this.size = this.rng.pick(this.sizes);
+    const p = this.progressive;
+    const late = p !== null && this.batchIndex >= p.fromBatch;
+    if (this.batchIndex % this.sizeEvery === 0 || (late && this.batchIndex === p.fromBatch)) this.size = this.rng.pick(late ? p.sizes : this.sizes);
     const B = this.batchSize;
     const epoch = this.epoch;
     const slots: Array<{ index: number; sample: DetectionSample }> = [];
@@ -318,8 +339,9 @@ export class BatchLoader {
     assertNumber(fn, 'state.epoch', state?.epoch, { min: 0, integer: true });
     assertNumber(fn, 'state.cursor', state.cursor, { min: 0, max: this.dataset.length - 1, integer: true });
     assertNumber(fn, 'state.batchIndex', state.batchIndex, { min: 0, integer: true });
-    if (!this.sizes.includes(state.size)) {
-      throw new ValueError(`${fn}: 'state.size' must be one of the sizes [${this.sizes.join(', ')}], got ${describe(state.size)}`);
+    const allowed = [...this.sizes, ...(this.progressive?.sizes ?? [])];
+    if (!allowed.includes(state.size)) {
+      throw new ValueError(`${fn}: 'state.size' must be one of the sizes [${allowed.join(', ')}], got ${describe(state.size)}`);
     }
     this.rng = Rng.fromState(state.rng);
     this.epoch = state.epoch;

@@ -95,6 +95,28 @@ describe('BatchLoader', () => {
     expect(new Set(sizes).size).toBeGreaterThan(1);
   });
 
+  it('progressive: from batch fromBatch on, sizes come from the second list (a new size at the switch), and resume works across it', async () => {
+    const ds = new SyntheticDataset({ seed: 2, length: 6, width: 32 });
+    const opts = { batchSize: 2, sizes: [32, 64], sizeEvery: 4, seed: 8, progressive: { fromBatch: 6, sizes: [96, 128] } };
+    const loader = new BatchLoader(ds, opts);
+    const sizes: number[] = [];
+    for (let i = 0; i < 14; i++) sizes.push((await loader.next()).size);
+    sizes.slice(0, 6).forEach((s) => expect([32, 64]).toContain(s));
+    sizes.slice(6).forEach((s) => expect([96, 128]).toContain(s));
+    // batches 6 and 7 are one size (6 starts the phase, 8 is the next multiple of sizeEvery), so are 8…11
+    expect(sizes[7]).toBe(sizes[6]);
+    expect(new Set(sizes.slice(8, 12)).size).toBe(1);
+    const a = new BatchLoader(ds, opts);
+    for (let i = 0; i < 5; i++) await a.next();
+    const saved = JSON.parse(JSON.stringify(a.getState()));
+    const want = [await a.next(), await a.next(), await a.next()].map((b) => b.size);
+    const c = new BatchLoader(ds, opts);
+    c.setState(saved);
+    expect([(await c.next()).size, (await c.next()).size, (await c.next()).size]).toEqual(want);
+    expect(() => new BatchLoader(ds, { progressive: { fromBatch: -1, sizes: [32] } })).toThrow(/'progressive.fromBatch'/);
+    expect(() => new BatchLoader(ds, { progressive: { fromBatch: 1, sizes: [] } })).toThrow(/'progressive.sizes' must be a non-empty array/);
+  });
+
   it('each epoch visits every sample once (shuffled), then continues into the next epoch', async () => {
     const loader = new BatchLoader(rectDataset(10), { batchSize: 4, sizes: [32] });
     const b1 = await loader.next();
