@@ -286,7 +286,7 @@ function parse(argv: string[]): Partial<DemoOptions> {
     options: {
       quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' },
       'batch-size': { type: 'string' }, lr: { type: 'string' }, width: { type: 'string' }, 'test-images': { type: 'string' },
-      model: { type: 'string' }, 'lr-decay': { type: 'string' }, workers: { type: 'string' },
+      model: { type: 'string' }, 'lr-decay': { type: 'string' }, workers: { type: 'string' }, 'final-fraction': { type: 'string' },
     },
   });
   const o: Partial<DemoOptions> = values.quick ? { ...DEMO_QUICK } : {};
@@ -300,6 +300,7 @@ function parse(argv: string[]): Partial<DemoOptions> {
   if (values['lr-decay']) o.lrDecay = values['lr-decay'] as DemoOptions['lrDecay'];
   if (values['test-images']) o.testImages = Number(values['test-images']);
   if (values.workers) o.workers = Number(values.workers);
+  if (values['final-fraction']) o.finalFraction = Number(values['final-fraction']);
   return o;
 }
 
