@@ -168,6 +168,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   if (!Number.isInteger(o.workers) || o.workers < 0 || o.batchSize % (o.workers + 1) !== 0) {
     throw new ValueError(`runDemo: 'workers' must be an integer ≥ 0 with 'batchSize' (${o.batchSize}) divisible by workers + 1, got ${String(o.workers)}`);
   }
+  if (!(o.finalFraction >= 0 && o.finalFraction <= 1)) throw new ValueError(`runDemo: 'finalFraction' must be in [0, 1], got ${String(o.finalFraction)}`);
   const { backend } = await selectBackend(undefined, { log: o.progress, ...(o.workers > 0 ? { wasmThreads: 1 } : {}) });
   const workers = backend === 'wasm' || backend === 'cpu' ? o.workers : 0;
   registerTrainingKernels();
@@ -181,7 +182,6 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   for (let i = 0; sizes.length < 2000; i++) {
     for (const ob of trainSet.getSync(i).objects) sizes.push([(ob.box[2] - ob.box[0]) / o.baseSize, (ob.box[3] - ob.box[1]) / o.baseSize]);
   }
-  if (!(o.finalFraction >= 0 && o.finalFraction <= 1)) throw new ValueError(`runDemo: 'finalFraction' must be in [0, 1], got ${String(o.finalFraction)}`);
   if (o.lrDecay !== 'cosine' && o.lrDecay !== 'step') throw new ValueError(`runDemo: 'lrDecay' must be 'cosine' or 'step', got '${String(o.lrDecay)}'`);
   if (o.model !== 'compact' && o.model !== 'tiny') throw new ValueError(`runDemo: 'model' must be 'compact' or 'tiny', got '${String(o.model)}'`);
   const stride = o.model === 'tiny' ? 32 : 2 ** (COMPACT_YOLOV2_FILTERS.length - 1);

@@ -219,12 +219,21 @@ export function shapeRowSpan(shape: SyntheticShape, y: number): [number, number]
 /** A `width × height` 0/1 mask of one shape (for checks and visualisation). */
 export function shapeMask(shape: SyntheticShape, width: number, height: number): Uint8Array {
   const mask = new Uint8Array(width * height);
+  forEachShapeRow(shape, width, height, (start, end) => mask.fill(1, start, end));
+  return mask;
+}
+
+/** Each row of a shape inside a `width × height` image, as the pixel indices `start … end−1` (row-major). */
+function forEachShapeRow(shape: SyntheticShape, width: number, height: number, f: (start: number, end: number) => void): void {
   for (let y = Math.max(0, shape.box[1]); y < Math.min(height, shape.box[3]); y++) {
     const span = shapeRowSpan(shape, y);
-    if (!span) continue;
-    mask.fill(1, y * width + Math.max(0, span[0]), y * width + Math.min(width, span[1]));
+    if (span) f(y * width + Math.max(0, span[0]), y * width + Math.min(width, span[1]));
   }
-  return mask;
+}
+
+/** L1 distance of two RGB colours, 0–765 levels. */
+function colourDistance(a: readonly number[], b: readonly number[]): number {
+  return Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]);
 }
 
 /** Working canvas: writes clamp to 0…255 and round, so shading and noise never wrap around. */
@@ -365,9 +374,7 @@ class Coverage {
     });
     return hidden.every((h, j) => {
       if (h === 0) return true;
-      const c = shapes[j].colour;
-      const d = Math.abs(c[0] - shape.colour[0]) + Math.abs(c[1] - shape.colour[1]) + Math.abs(c[2] - shape.colour[2]);
-      return d >= minContrast && this.visible[j] - h >= minVisible * this.area[j];
+      return colourDistance(shapes[j].colour, shape.colour) >= minContrast && this.visible[j] - h >= minVisible * this.area[j];
     });
   }
 
@@ -385,11 +392,9 @@ class Coverage {
   }
 
   private forEachPixel(shape: SyntheticShape, f: (p: number) => void): void {
-    for (let y = Math.max(0, shape.box[1]); y < Math.min(this.height, shape.box[3]); y++) {
-      const span = shapeRowSpan(shape, y);
-      if (!span) continue;
-      for (let x = Math.max(0, span[0]); x < Math.min(this.width, span[1]); x++) f(y * this.width + x);
-    }
+    forEachShapeRow(shape, this.width, this.height, (start, end) => {
+      for (let p = start; p < end; p++) f(p);
+    });
   }
 }
 
@@ -424,7 +429,7 @@ function sampleShapes(o: ResolvedSyntheticOptions, rng: Rng, background: (x: num
       for (let t = 0; t < 20; t++) {
         colour = [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
         const c = colour;
-        if (bgs.every((bg) => Math.abs(c[0] - bg[0]) + Math.abs(c[1] - bg[1]) + Math.abs(c[2] - bg[2]) >= o.minContrast)) break;
+        if (bgs.every((bg) => colourDistance(c, bg) >= o.minContrast)) break;
       }
       if (shapes.some((s) => iou(s.box, box) > o.maxIoU)) continue;
       const candidate: SyntheticShape = { classId, kind, box, colour };
