@@ -40,6 +40,11 @@ export interface EvaluateDetectorOptions {
   iouThreshold?: number;
   /** Detections kept per image, default 100. */
   maxDetections?: number;
+  /**
+   * Candidates per box: `false` (default) its best class only; `true` every class whose score is above
+   * `confThreshold`, as the records' post-processing does (`postprocess`'s `multiLabel`).
+   */
+  multiLabel?: boolean;
   /** `'voc07'` (default, as the records) or `'voc2010'`. */
   vocMetric?: 'voc07' | 'voc2010';
   /** Called after every batch with the size and the number of images done. */
@@ -65,7 +70,7 @@ export interface SizeEvaluation {
 /** Run the detector over `dataset` at each size and score it. */
 export async function evaluateDetector(model: LayersModel, dataset: DetectionDataset, options: EvaluateDetectorOptions): Promise<SizeEvaluation[]> {
   const fn = 'evaluateDetector';
-  const { anchors, anchorUnits = 'grid', numClasses, sizes, batchSize = 8, confThreshold = 0.005, iouThreshold = 0.45, maxDetections = 100, vocMetric = 'voc07' } = options;
+  const { anchors, anchorUnits = 'grid', numClasses, sizes, batchSize = 8, confThreshold = 0.005, iouThreshold = 0.45, maxDetections = 100, multiLabel = false, vocMetric = 'voc07' } = options;
   assertNumber(fn, 'numClasses', numClasses, { min: 1, integer: true });
   sizes.forEach((s, i) => assertNumber(fn, `sizes[${i}]`, s, { min: 32, integer: true }));
   const results: SizeEvaluation[] = [];
@@ -81,7 +86,7 @@ export async function evaluateDetector(model: LayersModel, dataset: DetectionDat
       const perImage = decodeBoxes(out, { anchors, anchorUnits, numClasses });
       tf.dispose([x, out]);
       try {
-        const dets = await postprocessAsync(perImage, { confThreshold, iouThreshold, maxDetections });
+        const dets = await postprocessAsync(perImage, { confThreshold, iouThreshold, maxDetections, multiLabel });
         dets.forEach((list, b) => {
           const imageId = batch.ids[b];
           const params = batch.params[b];

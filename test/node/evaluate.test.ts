@@ -41,6 +41,24 @@ const model = {
   },
 } as unknown as LayersModel;
 
+/**
+ * The same stand-in, except that image 1's object (class 1) gets class logits (1, 0): its best class is 0
+ * (p₀ = e/(e + 1) = 0.731), and class 1 only scores σ(12) · 1/(e + 1) = 0.269, still above 0.005.
+ */
+const unsure = {
+  predict(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const out = model.predict(x) as tf.Tensor4D;
+      const [B, g] = out.shape;
+      if (B < 2 || g !== 2) return out;
+      const fix = tf.buffer(out.shape, 'float32', out.dataSync().slice());
+      fix.set(1, 1, 1, 1, 5);
+      fix.set(0, 1, 1, 1, 6);
+      return fix.toTensor() as tf.Tensor4D;
+    });
+  },
+} as unknown as LayersModel;
+
 describe('evaluateDetector', () => {
   it('scores a detector that finds exactly the ground truth: mAP 1 and COCO AP 1, boxes in source pixels', async () => {
     const [r] = await evaluateDetector(model, dataset, { anchors: [[1, 1]], numClasses: 2, sizes: [64], batchSize: 2 });
@@ -59,6 +77,20 @@ describe('evaluateDetector', () => {
     expect(rs.map((r) => r.size)).toEqual([64, 96]);
     expect(rs[1].voc.mAP).toBe(0);
     expect(rs[1].detections).toHaveLength(0);
+  });
+
+  it('multiLabel: a box also counts for its second class (as the records evaluate)', async () => {
+    // Best class only: image 1's box is a class-0 detection → class 1 (npos 1) has no TP: AP 0; class 0 has
+    // its TP (score ≈ 1) ranked before that FP (0.731): AP 1. mAP (1 + 0) / 2 = 0.5.
+    const [best] = await evaluateDetector(unsure, dataset, { anchors: [[1, 1]], numClasses: 2, sizes: [64], batchSize: 2 });
+    expect(best.voc.perClass.map((c) => c.ap)).toEqual([1, 0]);
+    expect(best.voc.mAP).toBe(0.5);
+    // Every class above 0.005: the same box is also a class-1 detection (score 0.269) → TP for class 1: mAP 1.
+    const [multi] = await evaluateDetector(unsure, dataset, { anchors: [[1, 1]], numClasses: 2, sizes: [64], batchSize: 2, multiLabel: true });
+    expect(multi.voc.perClass.map((c) => c.ap)).toEqual([1, 1]);
+    expect(multi.detections).toHaveLength(3);
+    const second = multi.detections.find((d) => d.classId === 1)!;
+    expect(second.score).toBeCloseTo(1 / (1 + Math.exp(-12)) / (Math.E + 1), 5);
   });
 
   it('leaks no tensor, and rejects bad sizes', async () => {
