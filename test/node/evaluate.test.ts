@@ -51,7 +51,7 @@ const unsure = {
       const out = model.predict(x) as tf.Tensor4D;
       const [B, g] = out.shape;
       if (B < 2 || g !== 2) return out;
-      const fix = tf.buffer(out.shape, 'float32', out.dataSync().slice());
+      const fix = tf.buffer(out.shape, 'float32', (out.dataSync() as Float32Array).slice());
       fix.set(1, 1, 1, 1, 5);
       fix.set(0, 1, 1, 1, 6);
       return fix.toTensor() as tf.Tensor4D;
