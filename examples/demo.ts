@@ -59,6 +59,8 @@ export interface DemoOptions {
    */
   localContrast: number;
   passthrough: number;
+  /** `compactYOLOv2`'s upsampling route to a grid of stride 8 (filters; 0 = off, stride 16); the compact model only. */
+  upsample: number;
   lr: number;
   /**
    * Generator options of the training and held-out data, over `SyntheticDataset`'s defaults (the issue's
@@ -119,6 +121,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   widthMultiplier: 0.5,
   localContrast: 9,
   passthrough: 64,
+  upsample: 0,
   lr: 1.5e-2,
   data: { minContrast: 200, minVisible: 0.75 },
   augment: false,
@@ -184,7 +187,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   }
   if (o.lrDecay !== 'cosine' && o.lrDecay !== 'step') throw new ValueError(`runDemo: 'lrDecay' must be 'cosine' or 'step', got '${String(o.lrDecay)}'`);
   if (o.model !== 'compact' && o.model !== 'tiny') throw new ValueError(`runDemo: 'model' must be 'compact' or 'tiny', got '${String(o.model)}'`);
-  const stride = o.model === 'tiny' ? 32 : 2 ** (COMPACT_YOLOV2_FILTERS.length - 1);
+  const stride = o.model === 'tiny' ? 32 : 2 ** (COMPACT_YOLOV2_FILTERS.length - 1) / (o.upsample > 0 ? 2 : 1);
   const km = kmeansAnchors(sizes, 5, { seed: o.seed, units: o.anchorUnits, gridSize: o.baseSize / stride });
   const anchors = km.anchors;
   const preset = LOSS_PRESETS[o.lossPreset];
@@ -192,8 +195,8 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
 
   const model = o.model === 'tiny'
     ? tinyYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier })
-    : compactYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier, localContrast: o.localContrast, passthrough: o.passthrough });
-  const extras = o.model === 'compact' ? [o.localContrast ? `local contrast ${o.localContrast}` : '', o.passthrough ? `passthrough ${o.passthrough}` : ''].filter(Boolean) : [];
+    : compactYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier, localContrast: o.localContrast, passthrough: o.passthrough, upsample: o.upsample });
+  const extras = o.model === 'compact' ? [o.localContrast ? `local contrast ${o.localContrast}` : '', o.passthrough ? `passthrough ${o.passthrough}` : '', o.upsample ? `upsample ${o.upsample}` : ''].filter(Boolean) : [];
   const modelName = `${o.model === 'tiny' ? 'tiny-YOLOv2' : 'compact YOLOv2'} ×${o.widthMultiplier}${extras.length ? ` (${extras.join(', ')})` : ''}`;
   seedWeights(model, o.seed);
   initObjectnessPrior(model, CLASSES, 0.01);

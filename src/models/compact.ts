@@ -45,6 +45,15 @@ export interface CompactYOLOv2Options extends ModelOptions {
    * the model saves and loads anywhere; it has no weights, so darknet `.weights` I/O is unchanged.
    */
   localContrast?: number;
+  /**
+   * A finer output grid (0 = off, the default), YOLOv3's upsampling route at one scale: after the neck
+   * (and the passthrough, when on), a 1×1 conv-bn-leaky with this many filters (scaled by
+   * `widthMultiplier`), ×2 nearest-neighbour upsampling, concatenated with the last backbone block before
+   * its pool (stride s/2), then a 3×3 conv-bn-leaky with the same filter count. The head then sits at
+   * stride s/2 (8 for the default backbone): small objects get a cell of their own size, large ones keep
+   * the context of the coarser path. Needs at least two backbone blocks.
+   */
+  upsample?: number;
 }
 
 function assertFilterList(fn: string, name: string, v: unknown, min: number, max: number): readonly number[] {
@@ -83,6 +92,11 @@ export function compactYOLOv2(options: CompactYOLOv2Options): tfl.LayersModel {
   if (routeFilters % 4 !== 0) {
     throw new ValueError(`${fn}: 'passthrough' ${passthrough} × widthMultiplier ${o.widthMultiplier} gives ${routeFilters} filters; reorg needs a multiple of 4`);
   }
+  const upsample = options.upsample ?? 0;
+  assertNumber(fn, 'upsample', upsample, { min: 0, integer: true });
+  if (upsample > 0 && filters.length < 2) {
+    throw new ValueError(`${fn}: 'upsample' needs at least two backbone blocks, got 'filters' of length ${filters.length}`);
+  }
   const window = options.localContrast ?? 0;
   assertNumber(fn, 'localContrast', window, { min: 0, max: 31, integer: true });
   if (window !== 0 && (window < 3 || window % 2 === 0)) {
@@ -103,6 +117,13 @@ export function compactYOLOv2(options: CompactYOLOv2Options): tfl.LayersModel {
     r = new Reorg({ stride: 2, name: 'reorg' }).apply(r) as tfl.SymbolicTensor;
     x = tfl.layers.concatenate({ axis: -1, name: 'route' }).apply([r, x]) as tfl.SymbolicTensor;
     x = convBnLeaky(x, scaleFilters(neck.at(-1) ?? filters.at(-1)!, o.widthMultiplier), 3, index++);
+  }
+  if (route && upsample > 0) {
+    const u = scaleFilters(upsample, o.widthMultiplier);
+    x = convBnLeaky(x, u, 1, index++);
+    x = tfl.layers.upSampling2d({ size: [2, 2], name: 'upsample' }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.concatenate({ axis: -1, name: 'route_fine' }).apply([x, route]) as tfl.SymbolicTensor;
+    x = convBnLeaky(x, u, 3, index++);
   }
   const output = headConv(x, o.numAnchors * (5 + o.numClasses), index);
   return tfl.model({ inputs: input, outputs: output, name: o.name });

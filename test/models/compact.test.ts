@@ -124,6 +124,46 @@ describe('compactYOLOv2', () => {
     b.dispose();
   });
 
+  it('upsample adds a stride-s/2 route: 1×1 conv, ×2 nearest upsampling, concat with the finer block, 3×3 conv', () => {
+    const model = compactYOLOv2({ numClasses: 2, anchors: [[1, 1]], filters: [4, 8, 16], neck: [16], upsample: 8, widthMultiplier: 1 });
+    const convs = model.layers.filter((l) => /^conv\d+$/.test(l.name)).map((l) => {
+      const c = l.getConfig() as { filters: number; kernelSize: number[] };
+      return [l.name, c.filters, c.kernelSize[0]];
+    }).sort((a, b) => Number(String(a[0]).slice(4)) - Number(String(b[0]).slice(4)));
+    // backbone 4, 8, 16 (conv0–2, stride 4), neck 16 (conv3), 1×1 8 (conv4), upsample to stride 2,
+    // concat with bn1 (8 channels at stride 2) → 16 channels, 3×3 8 (conv5), head 7 (conv6)
+    expect(convs).toEqual([['conv0', 4, 3], ['conv1', 8, 3], ['conv2', 16, 3], ['conv3', 16, 3], ['conv4', 8, 1], ['conv5', 8, 3], ['conv6', 7, 1]]);
+    const fine = model.getLayer('route_fine');
+    expect((fine.input as tfl.SymbolicTensor[]).map((t) => t.sourceLayer.name)).toEqual(['upsample', 'bn1']);
+    expect(fine.outputShape).toEqual([null, null, null, 16]);
+    expect(outputStride(model)).toBe(2);
+    const x = tf.randomUniform([2, 32, 64, 3], 0, 1, 'float32', 2);
+    const y = model.predict(x) as tf.Tensor;
+    expect(y.shape).toEqual([2, 16, 32, 7]);
+    // the upsampling is nearest-neighbour ×2: output pixel (i, j) is input pixel (⌊i/2⌋, ⌊j/2⌋)
+    const probe = tfl.model({ inputs: model.inputs, outputs: [model.getLayer('bn4').output as tfl.SymbolicTensor, model.getLayer('upsample').output as tfl.SymbolicTensor] });
+    const [low, up] = probe.predict(x) as tf.Tensor[];
+    const lo = low.arraySync() as number[][][][];
+    const hi = up.arraySync() as number[][][][];
+    expect(up.shape).toEqual([2, 16, 32, 8]);
+    for (const [b, i, j, c] of [[0, 0, 0, 0], [0, 1, 1, 3], [1, 15, 31, 7], [1, 6, 9, 2], [0, 11, 4, 5]]) {
+      expect(hi[b][i][j][c]).toBe(lo[b][i >> 1][j >> 1][c]);
+    }
+    // darknet .weights round trip, and every weight gets a gradient
+    const b2 = compactYOLOv2({ numClasses: 2, anchors: [[1, 1]], filters: [4, 8, 16], neck: [16], upsample: 8, widthMultiplier: 1 });
+    loadDarknetWeights(b2, saveDarknetWeights(model));
+    const yb = b2.predict(x) as tf.Tensor;
+    expect(Array.from(yb.dataSync())).toEqual(Array.from(y.dataSync()));
+    registerTrainingKernels();
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
+    for (const g of Object.values(grads)) expect(tf.max(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
+    unregisterTrainingKernels();
+    tf.dispose([x, y, yb, low, up, value, ...Object.values(grads)]);
+    model.dispose();
+    b2.dispose();
+  });
+
   it('rejects bad layouts with the expected and received values', () => {
     expect(() => compactYOLOv2({ numClasses: 2, filters: [] })).toThrow(ValueError);
     expect(() => compactYOLOv2({ numClasses: 2, filters: [8, 8, 8, 8, 8, 8, 8] })).toThrow(/'filters' must be an array of 1 to 6 positive integers, got/);
@@ -132,6 +172,8 @@ describe('compactYOLOv2', () => {
     expect(() => compactYOLOv2({ numClasses: 2, filters: [8], passthrough: 8 })).toThrow(/'passthrough' needs at least two backbone blocks, got 'filters' of length 1/);
     expect(() => compactYOLOv2({ numClasses: 2, passthrough: 6 })).toThrow(/'passthrough' 6 × widthMultiplier 1 gives 6 filters; reorg needs a multiple of 4/);
     expect(() => compactYOLOv2({ numClasses: 2, passthrough: -4 })).toThrow(ValueError);
+    expect(() => compactYOLOv2({ numClasses: 2, filters: [8], upsample: 8 })).toThrow(/'upsample' needs at least two backbone blocks, got 'filters' of length 1/);
+    expect(() => compactYOLOv2({ numClasses: 2, upsample: 2.5 })).toThrow(ValueError);
     expect(() => compactYOLOv2({ numClasses: 2, localContrast: 4 })).toThrow(/'localContrast' must be 0 \(off\) or an odd window size from 3 to 31, got 4/);
     expect(() => compactYOLOv2({ numClasses: 2, localContrast: 33 })).toThrow(ValueError);
   });
