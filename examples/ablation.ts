@@ -86,7 +86,7 @@ export async function runAblation(partial: Partial<AblationOptions> = {}): Promi
     const run = RUNS[name];
     if (demo.progress !== false) console.log(`\n=== ${run.title}: ${steps} steps`);
     const report = await runDemo({
-      lr: ABLATION_LR, clipGradNorm: ABLATION_CLIP, lrDecay: 'cosine', trainSizes: [96, 128], finalFraction: 0, data: {}, augment: ABLATION_AUGMENT, localContrast: 0, passthrough: 0, batchSize: 16, lossOverrides: {}, workers: 0, evalSizes: EVAL_SIZES, pictures: 2, ...demo, ...run.options,
+      lr: ABLATION_LR, clipGradNorm: ABLATION_CLIP, lrDecay: 'cosine', trainSizes: [96, 128], finalFraction: 0, data: {}, augment: ABLATION_AUGMENT, localContrast: 0, passthrough: 0, upsample: 0, multiLabel: false, batchSize: 16, lossOverrides: {}, workers: 0, evalSizes: EVAL_SIZES, pictures: 2, ...demo, ...run.options,
       steps, out: join(out, name), seed,
     });
     reports.set(name, report);

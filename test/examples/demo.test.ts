@@ -19,6 +19,8 @@ describe.runIf(leg === 'wasm')('npm run demo -- --quick (the pipeline on a tiny 
     expect(Object.keys(report.perClassAP)).toEqual(['rectangle', 'ellipse', 'triangle', 'cross']);
     expect(report.voc07_mAP50).toBeGreaterThanOrEqual(0);
     expect(report.voc07_mAP50).toBeLessThanOrEqual(1);
+    expect(report.voc07_mAP50_bestClass).toBeGreaterThanOrEqual(0);
+    expect(report.voc07_mAP50_bestClass).toBeLessThanOrEqual(1);
     const onDisk = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(onDisk.voc07_mAP50).toBe(report.voc07_mAP50);
     for (const f of ['loss.png', 'pr-curves.png', 'detections-0.png', 'train-log.jsonl', 'model/model.json', 'model/weights.bin', 'report.txt']) {
@@ -38,8 +40,9 @@ describe.runIf(leg === 'wasm')('npm run demo -- --quick (the pipeline on a tiny 
   }, 300_000);
 
   it('runs the other model and decay, and rejects unknown ones', async () => {
-    const r = await runDemo({ ...DEMO_QUICK, out: join(out, 'tiny-step'), progress: false, model: 'tiny', widthMultiplier: 0.25, lrDecay: 'step' });
+    const r = await runDemo({ ...DEMO_QUICK, out: join(out, 'tiny-step'), progress: false, model: 'tiny', widthMultiplier: 0.25, lrDecay: 'step', multiLabel: false });
     expect(r.steps).toBe(DEMO_QUICK.steps);
+    expect(r.voc07_mAP50_bestClass).toBe(r.voc07_mAP50); // best-class candidates: one evaluation, one number
     expect(JSON.parse(readFileSync(join(out, 'tiny-step', 'model', 'meta.json'), 'utf8'))).toMatchObject({ outputStride: 32, model: 'tiny-YOLOv2 ×0.25' });
     await expect(runDemo({ ...DEMO_QUICK, out: join(out, 'bad'), progress: false, model: 'yolo9' as 'tiny' })).rejects.toThrow(/'model' must be 'compact' or 'tiny', got 'yolo9'/);
     await expect(runDemo({ ...DEMO_QUICK, out: join(out, 'bad'), progress: false, lrDecay: 'linear' as 'step' })).rejects.toThrow(/'lrDecay' must be 'cosine' or 'step', got 'linear'/);
