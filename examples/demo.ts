@@ -116,7 +116,7 @@ export interface DemoOptions {
 export const DEMO_DEFAULTS: DemoOptions = {
   out: 'runs/demo',
   seed: 1,
-  steps: 2700,
+  steps: 2900,
   batchSize: 8,
   trainSizes: [96],
   finalSizes: [128],
