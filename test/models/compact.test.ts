@@ -5,6 +5,14 @@ import { ValueError } from '../../src/errors.js';
 import { compactYOLOv2, loadDarknetWeights, outputStride, registerTrainingKernels, saveDarknetWeights, tinyYOLOv2, unregisterTrainingKernels, yolov2 } from '../../src/models/index.js';
 import { expectNoLeak } from '../helpers.js';
 
+/** `[name, filters, kernel size]` of every `conv{i}` layer, in index order. */
+function convLayout(model: tfl.LayersModel): Array<[string, number, number]> {
+  return model.layers.filter((l) => /^conv\d+$/.test(l.name)).map((l): [string, number, number] => {
+    const c = l.getConfig() as { filters: number; kernelSize: number[] };
+    return [l.name, c.filters, c.kernelSize[0]];
+  }).sort((a, b) => Number(a[0].slice(4)) - Number(b[0].slice(4)));
+}
+
 describe('compactYOLOv2', () => {
   it('builds conv-bn-leaky blocks with pools between the backbone blocks, a neck, and a 1×1 head', () => {
     const model = compactYOLOv2({ numClasses: 4, widthMultiplier: 0.5 });
@@ -98,10 +106,7 @@ describe('compactYOLOv2', () => {
 
   it('passthrough adds yolov2\'s route: 1×1 conv, reorg, concat with the neck, 3×3 conv, in darknet order', () => {
     const model = compactYOLOv2({ numClasses: 2, anchors: [[1, 1]], filters: [4, 8, 16], neck: [16], passthrough: 8, widthMultiplier: 1 });
-    const convs = model.layers.filter((l) => /^conv\d+$/.test(l.name)).map((l) => {
-      const c = l.getConfig() as { filters: number; kernelSize: number[] };
-      return [l.name, c.filters, c.kernelSize[0]];
-    }).sort((a, b) => Number(String(a[0]).slice(4)) - Number(String(b[0]).slice(4)));
+    const convs = convLayout(model);
     // backbone 4, 8, 16 (conv0–2), neck 16 (conv3), route 1×1 8 (conv4) on conv2's input block (stride 2),
     // post-concat 3×3 16 (conv5), head 1·(5+2) = 7 (conv6)
     expect(convs).toEqual([['conv0', 4, 3], ['conv1', 8, 3], ['conv2', 16, 3], ['conv3', 16, 3], ['conv4', 8, 1], ['conv5', 16, 3], ['conv6', 7, 1]]);
@@ -126,10 +131,7 @@ describe('compactYOLOv2', () => {
 
   it('upsample adds a stride-s/2 route: 1×1 conv, ×2 nearest upsampling, concat with the finer block, 3×3 conv', () => {
     const model = compactYOLOv2({ numClasses: 2, anchors: [[1, 1]], filters: [4, 8, 16], neck: [16], upsample: 8, widthMultiplier: 1 });
-    const convs = model.layers.filter((l) => /^conv\d+$/.test(l.name)).map((l) => {
-      const c = l.getConfig() as { filters: number; kernelSize: number[] };
-      return [l.name, c.filters, c.kernelSize[0]];
-    }).sort((a, b) => Number(String(a[0]).slice(4)) - Number(String(b[0]).slice(4)));
+    const convs = convLayout(model);
     // backbone 4, 8, 16 (conv0–2, stride 4), neck 16 (conv3), 1×1 8 (conv4), upsample to stride 2,
     // concat with bn1 (8 channels at stride 2) → 16 channels, 3×3 8 (conv5), head 7 (conv6)
     expect(convs).toEqual([['conv0', 4, 3], ['conv1', 8, 3], ['conv2', 16, 3], ['conv3', 16, 3], ['conv4', 8, 1], ['conv5', 8, 3], ['conv6', 7, 1]]);
