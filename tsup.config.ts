@@ -5,7 +5,7 @@ const shared: Options = {
   sourcemap: true,
   target: 'es2022',
   treeshake: true,
-  // import.meta.url in the CJS build (createRequire in src/node/wasm-threads.ts)
+  // import.meta.url in the CJS build (createRequire in src/node/runtime/wasm-threads.ts)
   shims: true,
   // Every TF.js package is a peer and every Node-only helper is loaded from the user's install.
   external: [/^@tensorflow\//, 'sharp', 'vega', 'vega-lite', 'fast-xml-parser', 'cli-progress'],
@@ -29,7 +29,7 @@ export default defineConfig([
     // Built on its own, unsplit: sharing chunks with it would move the models entry's layer registration
     // into a shared chunk, out of the files package.json's sideEffects lists.
     ...shared,
-    entry: { 'node/gradient-worker': 'src/node/gradient-worker.ts', 'node/kernel-helper': 'src/node/kernel-helper.ts' },
+    entry: { 'node/gradient-worker': 'src/node/train/gradient-worker-thread.ts', 'node/kernel-helper': 'src/node/runtime/kernel-helper-thread.ts' },
     dts: false,
     splitting: false,
   },

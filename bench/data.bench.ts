@@ -9,11 +9,11 @@
  */
 import { measure, report } from './util.js';
 import sharp from 'sharp';
-import type { DetectionDataset } from '../src/node/datasets.js';
-import { BatchLoader, evalBatches } from '../src/node/batches.js';
-import { decodeImage, letterboxImage } from '../src/node/image.js';
-import { Rng } from '../src/node/rng.js';
-import { SyntheticDataset, generateSyntheticSample } from '../src/node/synthetic.js';
+import type { DetectionDataset } from '../src/node/data/datasets.js';
+import { BatchLoader, evalBatches } from '../src/node/data/batches.js';
+import { decodeImage, letterboxImage } from '../src/node/data/image.js';
+import { Rng } from '../src/node/data/rng.js';
+import { SyntheticDataset, generateSyntheticSample } from '../src/node/data/synthetic.js';
 
 function svgScene(seed: number, size: number): string {
   const r = new Rng(seed);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { VOC_ANCHORS } from '../src/anchors.js';
 import { packTargets, YOLOv2Loss } from '../src/index.js';
-import type { Annotation } from '../src/targets.js';
+import type { Annotation } from '../src/loss/targets.js';
 import { randn, rng } from '../test/helpers.js';
 import { benchBackends, measure, report, useBackend } from './util.js';
 

@@ -7,8 +7,8 @@
 import { mulberry32 } from '../src/random.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { iouFloat32 } from '../src/boxes.js';
-import { nms } from '../src/nms.js';
-import { nmsArrays } from '../src/nms-arrays.js';
+import { nms } from '../src/nms/nms.js';
+import { nmsArrays } from '../src/nms/nms-arrays.js';
 import { benchBackends, measure, report, useBackend } from './util.js';
 
 

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { initWasmBackend, logicalCores } from '../src/node/wasm-threads.js';
+import { initWasmBackend, logicalCores } from '../src/node/runtime/wasm-threads.js';
 
 /** The backends a benchmark runs on: `BENCH_BACKENDS=cpu,wasm` (default both). */
 export function benchBackends(defaults: string[] = ['cpu', 'wasm']): string[] {

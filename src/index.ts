@@ -16,27 +16,27 @@ export type { BoxFormat, BoxIoUArrayOptions } from './boxes.js';
 export { xyxyToCxcywh, cxcywhToXyxy, boxIoU, boxIoUArrays, iouFloat32 } from './boxes.js';
 
 // --- geometry: NMS, k-means anchors, post-processing, letterbox ---
-export type { NmsOptions } from './nms.js';
-export { nms, nmsWithScores } from './nms.js';
-export type { NmsMethod, NmsBaseOptions, NmsArrayOptions } from './nms-arrays.js';
-export { nmsArrays, nmsArraysWithScores } from './nms-arrays.js';
+export type { NmsOptions } from './nms/nms.js';
+export { nms, nmsWithScores } from './nms/nms.js';
+export type { NmsMethod, NmsBaseOptions, NmsArrayOptions } from './nms/nms-arrays.js';
+export { nmsArrays, nmsArraysWithScores } from './nms/nms-arrays.js';
 export type { KmeansAnchorsOptions, KmeansAnchorsResult } from './kmeans.js';
 export { kmeansAnchors } from './kmeans.js';
-export type { DecodedHead, Detection, PostprocessOptions } from './postprocess.js';
-export { postprocess, postprocessAsync } from './postprocess.js';
+export type { DecodedHead, Detection, PostprocessOptions } from './head/postprocess.js';
+export { postprocess, postprocessAsync } from './head/postprocess.js';
 export type { LetterboxParams, LetterboxRounding, UndoLetterboxOptions, CornerBox } from './letterbox.js';
 export { letterboxParams, undoLetterbox, undoLetterboxDetections } from './letterbox.js';
 // --- loss area: head layout, decoding, targets, loss, presets ---
-export type { Layout, HeadSpec, HeadDims, HeadGrid } from './head.js';
-export { headDims, toNHWC, headRows, rowIndex, headGrid, gridPriors } from './head.js';
-export type { DecodedBoxes } from './decode.js';
-export { decodeBoxes, MAX_LOG_SCALE } from './decode.js';
-export type { YOLOv2LossConfig, ResolvedLossConfig, LossPreset } from './presets.js';
-export { LOSS_PRESETS, LOSS_DEFAULTS, resolveLossConfig } from './presets.js';
-export type { Annotation, TargetStats, YOLOv2Targets } from './targets.js';
-export { packTargets, buildTargets } from './targets.js';
-export type { YOLOv2LossTerms, LossState } from './loss.js';
-export { YOLOv2Loss } from './loss.js';
+export type { Layout, HeadSpec, HeadDims, HeadGrid } from './head/layout.js';
+export { headDims, toNHWC, headRows, rowIndex, headGrid, gridPriors } from './head/layout.js';
+export type { DecodedBoxes } from './head/decode.js';
+export { decodeBoxes, MAX_LOG_SCALE } from './head/decode.js';
+export type { YOLOv2LossConfig, ResolvedLossConfig, LossPreset } from './loss/presets.js';
+export { LOSS_PRESETS, LOSS_DEFAULTS, resolveLossConfig } from './loss/presets.js';
+export type { Annotation, TargetStats, YOLOv2Targets } from './loss/targets.js';
+export { packTargets, buildTargets } from './loss/targets.js';
+export type { YOLOv2LossTerms, LossState } from './loss/yolov2-loss.js';
+export { YOLOv2Loss } from './loss/yolov2-loss.js';
 // --- end loss area ---
 // --- eval: VOC and COCO average precision (src/metrics) ---
 export type { DetectionBox, GroundTruthBox, COCOGroundTruthBox } from './metrics/types.js';

@@ -24,8 +24,8 @@ export { Reorg, reorg, DarknetBatchNorm, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } 
 export type { DarknetWeightsHeader } from './weights.js';
 export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './weights.js';
 // --- training kernels ---
-export type { TrainingKernelOptions } from './kernels.js';
-export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from './kernels.js';
+export type { TrainingKernelOptions } from '../kernels/index.js';
+export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from '../kernels/index.js';
 
 // --- head initialisation (lead) ---
 export { initObjectnessPrior } from './init.js';

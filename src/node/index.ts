@@ -6,18 +6,18 @@
 // The error classes, re-exported so Node code can catch them without a second import (same classes as the core's).
 export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError } from '../errors.js';
 
-export type { VOCAnnotation, VOCObject } from './voc-xml.js';
-export { readVOCAnnotation, writeVOCAnnotation } from './voc-xml.js';
+export type { VOCAnnotation, VOCObject } from './data/voc-xml.js';
+export { readVOCAnnotation, writeVOCAnnotation } from './data/voc-xml.js';
 
 // training loop
-export type { WarmupConfig, DecayConfig, LrSchedule } from './schedule.js';
-export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from './schedule.js';
-export type { SGDConfig, SGDStateEntry } from './sgd.js';
-export { SGD, decaysKernelsOnly } from './sgd.js';
-export type { Checkpoint, CheckpointTensor } from './checkpoint.js';
-export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
-export type { LossTerms, LossLike, Batch, BatchSource, StepRecord, TrainOptions, TrainResult } from './trainer.js';
-export { train } from './trainer.js';
+export type { WarmupConfig, DecayConfig, LrSchedule } from './train/schedule.js';
+export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from './train/schedule.js';
+export type { SGDConfig, SGDStateEntry } from './train/sgd.js';
+export { SGD, decaysKernelsOnly } from './train/sgd.js';
+export type { Checkpoint, CheckpointTensor } from './train/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
+export type { LossTerms, LossLike, Batch, BatchSource, StepRecord, TrainOptions, TrainResult } from './train/trainer.js';
+export { train } from './train/trainer.js';
 // ---- data (area: data) -------------------------------------------------------------------------
 export type {
   DetectionDataset,
@@ -27,10 +27,10 @@ export type {
   SampleObject,
   VOCDatasetOptions,
   YOLODatasetOptions,
-} from './datasets.js';
-export { VOCDataset, YOLODataset, clipObjects, readYOLOLabels, writeYOLOLabels } from './datasets.js';
-export { Rng, deriveSeed } from './rng.js';
-export type { RngState } from './rng.js';
+} from './data/datasets.js';
+export { VOCDataset, YOLODataset, clipObjects, readYOLOLabels, writeYOLOLabels } from './data/datasets.js';
+export { Rng, deriveSeed } from './data/rng.js';
+export type { RngState } from './data/rng.js';
 export {
   SYNTHETIC_CLASSES,
   SyntheticDataset,
@@ -39,8 +39,8 @@ export {
   shapeMask,
   shapeRowSpan,
   writeSyntheticVOC,
-} from './synthetic.js';
-export type { SyntheticOptions, SyntheticSample, SyntheticShape, ResolvedSyntheticOptions } from './synthetic.js';
+} from './data/synthetic.js';
+export type { SyntheticOptions, SyntheticSample, SyntheticShape, ResolvedSyntheticOptions } from './data/synthetic.js';
 export {
   classColour,
   decodeImage,
@@ -54,8 +54,8 @@ export {
   letterboxImage,
   resizeImage,
   writeDetectionsPNG,
-} from './image.js';
-export type { DrawBox, DrawOptions, LetterboxGeometry } from './image.js';
+} from './data/image.js';
+export type { DrawBox, DrawOptions, LetterboxGeometry } from './data/image.js';
 export {
   DEFAULT_AUGMENT,
   augmentSample,
@@ -66,43 +66,43 @@ export {
   resolveAugmentOptions,
   sampleAugmentation,
   transformBoxes,
-} from './augment.js';
-export type { AugmentOptions, AugmentParams, ResolvedAugmentOptions } from './augment.js';
-export { BatchLoader, batchImagesTensor, canvasBoxToSource, evalBatches, trainerBatches } from './batches.js';
-export type { DataBatch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, BatchStats } from './batches.js';
-export { BACKEND_CANDIDATES, selectBackend } from './backend.js';
-export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './backend.js';
-export { initWasmBackend, logicalCores } from './wasm-threads.js';
-export type { WasmBackendInit, WasmBackendOptions } from './wasm-threads.js';
-export { startKernelThreads } from './kernel-threads.js';
-export type { KernelThreads, KernelThreadsOptions } from './kernel-threads.js';
+} from './data/augment.js';
+export type { AugmentOptions, AugmentParams, ResolvedAugmentOptions } from './data/augment.js';
+export { BatchLoader, batchImagesTensor, canvasBoxToSource, evalBatches, trainerBatches } from './data/batches.js';
+export type { DataBatch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, BatchStats } from './data/batches.js';
+export { BACKEND_CANDIDATES, selectBackend } from './runtime/select-backend.js';
+export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './runtime/select-backend.js';
+export { initWasmBackend, logicalCores } from './runtime/wasm-threads.js';
+export type { WasmBackendInit, WasmBackendOptions } from './runtime/wasm-threads.js';
+export { startKernelThreads } from './runtime/kernel-helpers.js';
+export type { KernelThreads, KernelThreadsOptions } from './runtime/kernel-helpers.js';
 // ---- end data ------------------------------------------------------------------------------------
 // --- eval: devkit / YOLO / split text formats, VOC folder evaluation, reports ---
 export type {
   DevkitDetection, YOLOLabel, NumberFormatOptions, EvaluateVOCFolderOptions, EvaluateVOCFolderResult,
-} from './devkit.js';
+} from './eval/devkit.js';
 export {
   devkitResultFileName, parseDevkitResults, formatDevkitResults, readDevkitResultFile, writeDevkitResultFile,
   writeDevkitResultFolder, parseYOLOLabels, formatYOLOLabels, readYOLOLabelFile, writeYOLOLabelFile,
   parseVOCSplit, readVOCSplit, evaluateVOCFolder,
-} from './devkit.js';
+} from './eval/devkit.js';
 // --- end eval ---
 // --- eval: reports ---
-export type { InputSizeRow, VOCReportInput, COCOSummaryInput, PRCurveOptions, PRCurveInput } from './report.js';
+export type { InputSizeRow, VOCReportInput, COCOSummaryInput, PRCurveOptions, PRCurveInput } from './eval/report.js';
 export {
   formatFixed, formatInputSizeLine, formatInputSizeTable, formatVOCReport, formatCOCOSummary,
   prCurveSpec, renderPRCurvesSVG, renderPRCurvesPNG, writePRCurvesPNG,
-} from './report.js';
+} from './eval/report.js';
 // --- end eval reports ---
 
 // charts
-export { renderVegaLiteSVG, renderVegaLitePNG, lossCurveSpec, writeLossCurvePNG } from './chart.js';
+export { renderVegaLiteSVG, renderVegaLitePNG, lossCurveSpec, writeLossCurvePNG } from './eval/chart.js';
 
 // model files (TF.js layers format) without tfjs-node
 export { saveModel, loadModel } from './model-io.js';
 
 // evaluation of a model on a dataset at several input sizes
-export type { EvaluateDetectorOptions, SizeEvaluation } from './evaluate.js';
-export { evaluateDetector } from './evaluate.js';
-export type { GradientWorkersOptions, WorkerGradients } from './gradient-workers.js';
-export { GradientWorkers } from './gradient-workers.js';
+export type { EvaluateDetectorOptions, SizeEvaluation } from './eval/evaluate-detector.js';
+export { evaluateDetector } from './eval/evaluate-detector.js';
+export type { GradientWorkersOptions, WorkerGradients } from './train/gradient-workers.js';
+export { GradientWorkers } from './train/gradient-workers.js';

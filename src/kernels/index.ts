@@ -1,0 +1,9 @@
+/**
+ * The CPU training kernels (cpu and wasm backends): convolution gradients by im2col and Winograd, batch
+ * norm, max-pool gradients, WebAssembly SIMD loops and the helper-thread pool. Re-exported by
+ * `yolov2-ts/models`; this file is the wing's only door.
+ *
+ * @packageDocumentation
+ */
+export type { TrainingKernelOptions } from './register.js';
+export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from './register.js';

@@ -1,0 +1,109 @@
+/**
+ * The tasks of `kernel-threads.ts`: each the loop of one training kernel over an index range
+ * `lo … hi−1`, reading and writing the wasm heap at byte offsets passed as plain numbers, so that a
+ * helper thread on the same shared memory can run any part of it. Part k writes its partial sums (the
+ * batch-norm statistics) at its own slot, `sums + 16·C·k` bytes (2C float64). Free of TF.js: the helper
+ * threads import only this module and the loops it names. The batch-norm tasks run the WebAssembly SIMD
+ * loops of `simd.ts` when this thread has bound them to the heap's memory and C is a multiple of 4.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { gradApply, gradSums, momentSums, normalizeRows } from './batch-norm.js';
+import type { Geometry } from './im2col.js';
+import { im2colKN } from './im2col.js';
+import { maxPoolGrad2x2 } from './max-pool-grad.js';
+import { simdFor } from './simd.js';
+import type { WinogradGeometry } from './winograd.js';
+import {
+  filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, transpose,
+} from './winograd.js';
+
+/** A task: `(heap, args, lo, hi, part)`. */
+export type KernelTask = (heap: ArrayBufferLike, a: readonly number[], lo: number, hi: number, part: number) => void;
+
+const f32 = (heap: ArrayBufferLike, byteOffset: number) => new Float32Array(heap, byteOffset);
+const f64 = (heap: ArrayBufferLike, byteOffset: number, length: number) => new Float64Array(heap, byteOffset, length);
+/** 16 views at the byte offsets a[at] … a[at + 15]. */
+const views16 = (heap: ArrayBufferLike, a: readonly number[], at: number) => Array.from({ length: 16 }, (_, k) => f32(heap, a[at + k]));
+
+/** The 9 numbers of a {@link WinogradGeometry}, in the order of {@link winogradArgs}. */
+function winogradGeometryAt(a: readonly number[], at: number): WinogradGeometry {
+  const [batch, inH, inW, inC, outH, outW, outC, pt, pl] = a.slice(at, at + 9);
+  return { batch, inH, inW, inC, outH, outW, outC, pt, pl };
+}
+
+/** A {@link WinogradGeometry} as task arguments. */
+export function winogradArgs(g: WinogradGeometry): number[] {
+  return [g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.pt, g.pl];
+}
+
+const GEOMETRY_KEYS = ['batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kh', 'kw', 'sh', 'sw', 'pt', 'pl', 'pb', 'pr'] as const;
+
+/** A convolution {@link Geometry} as task arguments. */
+export function geometryArgs(g: Geometry): number[] {
+  return GEOMETRY_KEYS.map((k) => g[k]);
+}
+
+function geometryAt(a: readonly number[], at: number): Geometry {
+  const g = {} as Record<(typeof GEOMETRY_KEYS)[number], number>;
+  GEOMETRY_KEYS.forEach((k, i) => (g[k] = a[at + i]));
+  return g;
+}
+
+export const KERNEL_TASKS = {
+  /** rows of x `[n, C]`: a = [x, C, sums] */
+  bnMoments: (heap, a, lo, hi, part) => {
+    const C = a[1];
+    const simd = C % 4 === 0 ? simdFor(heap) : null;
+    if (simd) simd.moments(a[0], C, a[2] + 16 * C * part, lo, hi);
+    else momentSums(f32(heap, a[0]), C, lo, hi, f64(heap, a[2] + 16 * C * part, 2 * C));
+  },
+  /** rows: a = [x, y, C, coef (scale, shift), alpha (< 0: none)] */
+  bnNormalize: (heap, a, lo, hi) => {
+    const [x, y, C, coef, alpha] = a;
+    const simd = C % 4 === 0 && alpha <= 1 ? simdFor(heap) : null;
+    if (simd) simd.normalize(x, y, C, coef, alpha < 0 ? 1 : alpha, lo, hi);
+    else normalizeRows(f32(heap, x), C, f32(heap, coef), alpha, f32(heap, y), lo, hi);
+  },
+  /** rows: a = [da, x, y, dx, C, mean, alpha (< 0: none), sums] */
+  bnGradSums: (heap, a, lo, hi, part) => {
+    const [da, x, y, dx, C, mean, alpha, sums] = a;
+    const simd = C % 4 === 0 ? simdFor(heap) : null;
+    if (simd) simd.gradSums(da, x, y, dx, C, mean, alpha < 0 ? 1 : alpha, sums + 16 * C * part, lo, hi);
+    else gradSums(f32(heap, da), f32(heap, x), f32(heap, y), C, f32(heap, mean), alpha, f32(heap, dx), lo, hi, f64(heap, sums + 16 * C * part, 2 * C));
+  },
+  /** rows: a = [dx, x, C, coef (k, a, b, mean)] */
+  bnGradApply: (heap, a, lo, hi) => {
+    const [dx, x, C, coef] = a;
+    const simd = C % 4 === 0 ? simdFor(heap) : null;
+    if (simd) simd.gradApply(dx, x, C, coef, lo, hi);
+    else gradApply(f32(heap, dx), f32(heap, x), C, f32(heap, coef), lo, hi);
+  },
+  /** output rows b·outH + oy: a = [x, dy, dx, batch, H, W, C, outH, outW] */
+  maxPoolGrad2x2: (heap, a, lo, hi) =>
+    maxPoolGrad2x2(f32(heap, a[0]), f32(heap, a[1]), f32(heap, a[2]), a[3], a[4], a[5], a[6], a[7], a[8], lo, hi),
+  /** output rows n0/outW + lo …: a = [x, dst, n0, n1, …geometry] */
+  im2col: (heap, a, lo, hi) => {
+    const g = geometryAt(a, 4);
+    const r0 = a[2] / g.outW;
+    im2colKN(f32(heap, a[0]), g, a[2], a[3], f32(heap, a[1]), r0 + lo, r0 + hi);
+  },
+  /** tiles: a = [x, …winograd geometry, …16 V] */
+  wgInput: (heap, a, lo, hi) => inputTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
+  /** tiles: a = [y, …winograd geometry, …16 M] */
+  wgOutput: (heap, a, lo, hi) => outputTransform(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), lo, hi),
+  /** tiles: a = [dy, …winograd geometry, …16 E] */
+  wgGrad: (heap, a, lo, hi) => gradTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
+  /** ci·outC + co: a = [w, inC, outC, …16 U] */
+  wgFilter: (heap, a, lo, hi) => filterTransform(f32(heap, a[0]), a[1], a[2], views16(heap, a, 3), lo, hi),
+  /** ci·outC + co: a = [dw, inC, outC, …16 M] */
+  wgFilterGrad: (heap, a, lo, hi) => filterGradTransform(views16(heap, a, 3), a[1], a[2], f32(heap, a[0]), lo, hi),
+  /** matrices 0 … 15: a = [rows, cols, …16 src, …16 dst] */
+  wgTranspose: (heap, a, lo, hi) => {
+    for (let k = lo; k < hi; k++) transpose(f32(heap, a[2 + k]), a[0], a[1], f32(heap, a[18 + k]));
+  },
+} satisfies Record<string, KernelTask>;
+
+/** Name of a kernel task. */
+export type KernelTaskName = keyof typeof KERNEL_TASKS;

@@ -1,0 +1,379 @@
+/**
+ * Text formats of the detection toolchains, read and written, and a one-call VOC evaluation of a
+ * folder of devkit result files:
+ * - devkit result files `comp4_det_test_<class>.txt`, one detection per line: `imageId score x1 y1 x2 y2`
+ *   (what darknet's `detector valid` and the PyTorch YOLOv2 ports write; VOC pixel boxes, 1-based);
+ * - YOLO label files, one object per line: `classId cx cy w h` (fractions of the image);
+ * - VOC split lists `ImageSets/Main/<split>.txt` (one image id per line; class lists add a `1`/`0`/`-1` flag).
+ *
+ * Every parse error is a {@link FormatError} naming the file and the 1-based line.
+ *
+ * @packageDocumentation
+ */
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { VOC_CLASSES } from '../../classes.js';
+import { FormatError, ValueError, describe } from '../../errors.js';
+import type { DetectionBox, GroundTruthBox } from '../../metrics/types.js';
+import { vocAP } from '../../metrics/voc.js';
+import type { VOCAPOptions, VOCAPResult } from '../../metrics/voc.js';
+import { readVOCAnnotation } from '../data/voc-xml.js';
+
+/** One line of a devkit result file. */
+export interface DevkitDetection {
+  imageId: string;
+  score: number;
+  /** `(x1, y1, x2, y2)`, VOC pixel coordinates as written. */
+  box: [number, number, number, number];
+}
+
+/** One line of a YOLO label file. */
+export interface YOLOLabel {
+  classId: number;
+  /** `(cx, cy, w, h)` as fractions of the image width / height. */
+  box: [number, number, number, number];
+}
+
+/** `comp4_det_test_<class>.txt` (the prefix is configurable: `comp3_det_val_`, …). */
+export function devkitResultFileName(className: string, prefix = 'comp4_det_test_'): string {
+  return `${prefix}${className}.txt`;
+}
+
+function lines(text: string): string[] {
+  return text.split(/\r?\n/);
+}
+
+function fields(line: string): string[] {
+  const t = line.trim();
+  return t === '' ? [] : t.split(/\s+/);
+}
+
+function number(fn: string, token: string, what: string, source: string, line: number): number {
+  const x = Number(token);
+  if (token === '' || !Number.isFinite(x)) {
+    throw new FormatError(`${fn}: ${source}:${line}: ${what} must be a finite number, got ${JSON.stringify(token)}`, source, line);
+  }
+  return x;
+}
+
+/**
+ * Parse a devkit result file. Blank lines are skipped; every other line must hold exactly 6 fields.
+ * @param text the file's text.
+ * @param source a name for error messages (the path).
+ * @throws {@link FormatError} naming `source:line`: a line with other than 6 fields, a field that is
+ *   not a finite number, or `x2 < x1` / `y2 < y1`.
+ */
+export function parseDevkitResults(text: string, source = '<string>'): DevkitDetection[] {
+  const FN = 'parseDevkitResults';
+  const out: DevkitDetection[] = [];
+  lines(text).forEach((raw, i) => {
+    const f = fields(raw);
+    if (f.length === 0) return;
+    const line = i + 1;
+    if (f.length !== 6) {
+      throw new FormatError(
+        `${FN}: ${source}:${line}: expected 6 fields 'imageId score x1 y1 x2 y2', got ${f.length}: ${JSON.stringify(raw.trim())}`,
+        source,
+        line,
+      );
+    }
+    const score = number(FN, f[1], 'score', source, line);
+    const box: [number, number, number, number] = [
+      number(FN, f[2], 'x1', source, line),
+      number(FN, f[3], 'y1', source, line),
+      number(FN, f[4], 'x2', source, line),
+      number(FN, f[5], 'y2', source, line),
+    ];
+    if (box[2] < box[0] || box[3] < box[1]) {
+      throw new FormatError(`${FN}: ${source}:${line}: expected x1 ≤ x2 and y1 ≤ y2, got (${box.join(', ')})`, source, line);
+    }
+    out.push({ imageId: f[0], score, box });
+  });
+  return out;
+}
+
+/** Number formatting of {@link formatDevkitResults} and {@link formatYOLOLabels}. */
+export interface NumberFormatOptions {
+  /** Digits after the point for scores (devkit files) — default: shortest exact (`String(x)`). The Python ports write 3. */
+  scoreDigits?: number;
+  /** Digits after the point for coordinates — default: shortest exact. The Python ports write 1, darknet 6. */
+  boxDigits?: number;
+}
+
+function fmt(x: number, digits: number | undefined): string {
+  return digits === undefined ? String(x) : x.toFixed(digits);
+}
+
+/**
+ * Write devkit result lines `imageId score x1 y1 x2 y2` (newline-terminated). By default numbers are
+ * written exactly, so reading them back gives the same values (rounding scores can create ties).
+ */
+export function formatDevkitResults(rows: readonly DevkitDetection[], options: NumberFormatOptions = {}): string {
+  const { scoreDigits, boxDigits } = options;
+  let s = '';
+  for (const r of rows) {
+    s += `${r.imageId} ${fmt(r.score, scoreDigits)} ${r.box.map((v) => fmt(v, boxDigits)).join(' ')}\n`;
+  }
+  return s;
+}
+
+/** Read and parse one devkit result file. */
+export async function readDevkitResultFile(path: string): Promise<DevkitDetection[]> {
+  return parseDevkitResults(await readFile(path, 'utf8'), path);
+}
+
+/** Write one devkit result file. */
+export async function writeDevkitResultFile(path: string, rows: readonly DevkitDetection[], options?: NumberFormatOptions): Promise<void> {
+  await writeFile(path, formatDevkitResults(rows, options));
+}
+
+/**
+ * Write one result file per class into `dir` (`comp4_det_test_<class>.txt`, every class, empty
+ * files included) from detections with class ids — e.g. the output of `postprocess` scaled to pixels.
+ * @returns the paths written.
+ */
+export async function writeDevkitResultFolder(
+  dir: string,
+  detections: readonly DetectionBox[],
+  options: NumberFormatOptions & { classNames?: readonly string[]; prefix?: string } = {},
+): Promise<string[]> {
+  const { classNames = VOC_CLASSES, prefix = 'comp4_det_test_' } = options;
+  const perClass: DevkitDetection[][] = classNames.map(() => []);
+  detections.forEach((d, i) => {
+    if (!Number.isInteger(d.classId) || d.classId < 0 || d.classId >= classNames.length) {
+      throw new ValueError(`writeDevkitResultFolder: 'detections[${i}].classId' must be an integer in [0, ${classNames.length - 1}], got ${describe(d.classId)}`);
+    }
+    perClass[d.classId].push({ imageId: String(d.imageId), score: d.score, box: [d.box[0], d.box[1], d.box[2], d.box[3]] });
+  });
+  const paths = classNames.map((name) => join(dir, devkitResultFileName(name, prefix)));
+  await Promise.all(paths.map((p, c) => writeDevkitResultFile(p, perClass[c], options)));
+  return paths;
+}
+
+/**
+ * Parse a YOLO label file (`classId cx cy w h` per line, fractions of the image). Blank lines are skipped.
+ * @throws {@link FormatError} naming `source:line`: other than 5 fields, a class id that is not a
+ *   non-negative integer (or ≥ `numClasses` when given), a non-finite number, or a negative w / h.
+ */
+export function parseYOLOLabels(text: string, source = '<string>', options: { numClasses?: number } = {}): YOLOLabel[] {
+  const FN = 'parseYOLOLabels';
+  const out: YOLOLabel[] = [];
+  lines(text).forEach((raw, i) => {
+    const f = fields(raw);
+    if (f.length === 0) return;
+    const line = i + 1;
+    if (f.length !== 5) {
+      throw new FormatError(`${FN}: ${source}:${line}: expected 5 fields 'classId cx cy w h', got ${f.length}: ${JSON.stringify(raw.trim())}`, source, line);
+    }
+    const classId = Number(f[0]);
+    if (!/^\d+$/.test(f[0]) || (options.numClasses !== undefined && classId >= options.numClasses)) {
+      const range = options.numClasses !== undefined ? `an integer in [0, ${options.numClasses - 1}]` : 'a non-negative integer';
+      throw new FormatError(`${FN}: ${source}:${line}: classId must be ${range}, got ${JSON.stringify(f[0])}`, source, line);
+    }
+    const box: [number, number, number, number] = [
+      number(FN, f[1], 'cx', source, line),
+      number(FN, f[2], 'cy', source, line),
+      number(FN, f[3], 'w', source, line),
+      number(FN, f[4], 'h', source, line),
+    ];
+    if (box[2] < 0 || box[3] < 0) {
+      throw new FormatError(`${FN}: ${source}:${line}: w and h must be ≥ 0, got w = ${box[2]}, h = ${box[3]}`, source, line);
+    }
+    out.push({ classId, box });
+  });
+  return out;
+}
+
+/** Write YOLO label lines `classId cx cy w h` (newline-terminated; numbers exact unless `boxDigits`). */
+export function formatYOLOLabels(labels: readonly YOLOLabel[], options: Pick<NumberFormatOptions, 'boxDigits'> = {}): string {
+  let s = '';
+  for (const l of labels) s += `${l.classId} ${l.box.map((v) => fmt(v, options.boxDigits)).join(' ')}\n`;
+  return s;
+}
+
+/** Read and parse one YOLO label file. */
+export async function readYOLOLabelFile(path: string, options?: { numClasses?: number }): Promise<YOLOLabel[]> {
+  return parseYOLOLabels(await readFile(path, 'utf8'), path, options);
+}
+
+/** Write one YOLO label file. */
+export async function writeYOLOLabelFile(path: string, labels: readonly YOLOLabel[], options?: Pick<NumberFormatOptions, 'boxDigits'>): Promise<void> {
+  await writeFile(path, formatYOLOLabels(labels, options));
+}
+
+/**
+ * Parse a VOC split list (`ImageSets/Main/test.txt`: one id per line; class lists such as
+ * `aeroplane_test.txt` add a flag `1`, `0` or `-1` after the id). Returns every id in file order.
+ * @throws {@link FormatError} naming `source:line`: more than 2 fields, a flag other than 1 / 0 / −1,
+ *   or an id listed twice.
+ */
+export function parseVOCSplit(text: string, source = '<string>'): string[] {
+  const FN = 'parseVOCSplit';
+  const ids: string[] = [];
+  const seen = new Map<string, number>();
+  lines(text).forEach((raw, i) => {
+    const f = fields(raw);
+    if (f.length === 0) return;
+    const line = i + 1;
+    if (f.length > 2 || (f.length === 2 && !['1', '0', '-1'].includes(f[1]))) {
+      throw new FormatError(`${FN}: ${source}:${line}: expected 'imageId' or 'imageId flag' (flag 1, 0 or -1), got ${JSON.stringify(raw.trim())}`, source, line);
+    }
+    const first = seen.get(f[0]);
+    if (first !== undefined) throw new FormatError(`${FN}: ${source}:${line}: image id '${f[0]}' already listed on line ${first}`, source, line);
+    seen.set(f[0], line);
+    ids.push(f[0]);
+  });
+  return ids;
+}
+
+/** Read `<vocRoot>/ImageSets/Main/<split>.txt`. */
+export async function readVOCSplit(vocRoot: string, split: string): Promise<string[]> {
+  const path = join(vocRoot, 'ImageSets', 'Main', `${split}.txt`);
+  return parseVOCSplit(await readText(path, 'readVOCSplit'), path);
+}
+
+async function readText(path: string, fn: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FormatError(`${fn}: cannot read ${path}${code ? ` (${code})` : ''}`, path);
+  }
+}
+
+/** Options of {@link evaluateVOCFolder}: the VOC AP options plus where and how to read. */
+export interface EvaluateVOCFolderOptions extends Omit<VOCAPOptions, 'numClasses' | 'classNames'> {
+  /** Split list under `ImageSets/Main/`, default `'test'`. */
+  split?: string;
+  /** Class names (ids in this order), default the 20 VOC classes. */
+  classNames?: readonly string[];
+  /** Result file prefix, default `'comp4_det_test_'`. */
+  prefix?: string;
+  /** An annotated object whose name is not in `classNames`: `'error'` (default, FormatError naming the file) or `'skip'` (counted). */
+  unknownClasses?: 'error' | 'skip';
+  /** A class without a result file: `'empty'` (default: no detections, listed in `missingResultFiles`) or `'error'`. */
+  missingResults?: 'empty' | 'error';
+}
+
+/** Result of {@link evaluateVOCFolder}: the {@link VOCAPResult} plus what was read and what was left out. */
+export interface EvaluateVOCFolderResult extends VOCAPResult {
+  /** Images in the split. */
+  images: number;
+  /** Annotated objects of known classes (difficult included). */
+  groundTruths: number;
+  /** Detections evaluated. */
+  detections: number;
+  /** Annotated objects skipped because their class is unknown (`unknownClasses: 'skip'`), by name. */
+  skippedObjects: Record<string, number>;
+  /** Result lines skipped because their image id is not in the split, by file. */
+  skippedDetections: Record<string, number>;
+  /** Result files expected but absent (classes evaluated with no detections). */
+  missingResultFiles: string[];
+  /** Files in the results folder with the prefix whose class is not in `classNames` (not read). */
+  extraResultFiles: string[];
+}
+
+/**
+ * Evaluate a folder of devkit result files against a VOC folder — darknet's or PyTorch's output
+ * scored directly.
+ *
+ * Reads `<vocRoot>/ImageSets/Main/<split>.txt`, `<vocRoot>/Annotations/<id>.xml` for every listed
+ * image, and `<resultsDir>/<prefix><class>.txt` for every class; runs {@link vocAP} (default: VOC07
+ * 11-point, IoU > 0.5, inclusive pixels, difficult ignored — the records' setting). Nothing is dropped
+ * silently: skipped objects, skipped result lines and missing / extra files are reported.
+ *
+ * @example
+ * ```ts
+ * import { evaluateVOCFolder, formatVOCReport } from 'yolov2-ts/node';
+ * const result = await evaluateVOCFolder('results/', 'VOCdevkit/VOC2007');
+ * console.log(formatVOCReport(result));
+ * ```
+ * @throws {@link FormatError} naming the file (and line): a missing split list or annotation, bad
+ *   XML, an unknown class name (unless skipped), a malformed result line.
+ */
+export async function evaluateVOCFolder(
+  resultsDir: string,
+  vocRoot: string,
+  options: EvaluateVOCFolderOptions = {},
+): Promise<EvaluateVOCFolderResult> {
+  const FN = 'evaluateVOCFolder';
+  const {
+    split = 'test', classNames = VOC_CLASSES, prefix = 'comp4_det_test_', unknownClasses = 'error', missingResults = 'empty',
+    ...apOptions
+  } = options;
+  if (!['error', 'skip'].includes(unknownClasses)) throw new ValueError(`${FN}: 'options.unknownClasses' must be one of 'error', 'skip', got ${describe(unknownClasses)}`);
+  if (!['empty', 'error'].includes(missingResults)) throw new ValueError(`${FN}: 'options.missingResults' must be one of 'empty', 'error', got ${describe(missingResults)}`);
+  const classIndex = new Map(classNames.map((n, i) => [n, i]));
+  const splitPath = join(vocRoot, 'ImageSets', 'Main', `${split}.txt`);
+  const ids = parseVOCSplit(await readText(splitPath, FN), splitPath);
+  const idSet = new Set(ids);
+
+  // Annotations, read with bounded concurrency.
+  const groundTruths: GroundTruthBox[] = [];
+  const skippedObjects: Record<string, number> = {};
+  const perImage: GroundTruthBox[][] = new Array(ids.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const i = next++;
+      const path = join(vocRoot, 'Annotations', `${ids[i]}.xml`);
+      const ann = readVOCAnnotation(await readText(path, FN), path);
+      const rows: GroundTruthBox[] = [];
+      for (const o of ann.objects) {
+        const classId = classIndex.get(o.name);
+        if (classId === undefined) {
+          if (unknownClasses === 'error') {
+            throw new FormatError(`${FN}: ${path}: unknown class name '${o.name}' (not in classNames; pass unknownClasses: 'skip' to skip and count it)`, path);
+          }
+          skippedObjects[o.name] = (skippedObjects[o.name] ?? 0) + 1;
+          continue;
+        }
+        rows.push({ imageId: ids[i], classId, box: o.box, difficult: o.difficult });
+      }
+      perImage[i] = rows;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(32, ids.length) }, worker));
+  for (const rows of perImage) for (const r of rows) groundTruths.push(r);
+
+  // Result files.
+  let present: string[];
+  try {
+    present = await readdir(resultsDir);
+  } catch (e) {
+    throw new FormatError(`${FN}: cannot read the results folder ${resultsDir} (${(e as NodeJS.ErrnoException).code ?? e})`, resultsDir);
+  }
+  const presentSet = new Set(present);
+  const expected = new Set(classNames.map((n) => devkitResultFileName(n, prefix)));
+  const extraResultFiles = present.filter((f) => f.startsWith(prefix) && f.endsWith('.txt') && !expected.has(f)).sort();
+  const missingResultFiles: string[] = [];
+  const skippedDetections: Record<string, number> = {};
+  const detections: DetectionBox[] = [];
+  for (let c = 0; c < classNames.length; c++) {
+    const name = devkitResultFileName(classNames[c], prefix);
+    const path = join(resultsDir, name);
+    if (!presentSet.has(name)) {
+      if (missingResults === 'error') throw new FormatError(`${FN}: missing result file ${path} for class '${classNames[c]}'`, path);
+      missingResultFiles.push(path);
+      continue;
+    }
+    for (const d of parseDevkitResults(await readText(path, FN), path)) {
+      if (!idSet.has(d.imageId)) {
+        skippedDetections[path] = (skippedDetections[path] ?? 0) + 1;
+        continue;
+      }
+      detections.push({ imageId: d.imageId, classId: c, box: d.box, score: d.score });
+    }
+  }
+  const result = vocAP(detections, groundTruths, { ...apOptions, numClasses: classNames.length, classNames });
+  return {
+    ...result,
+    images: ids.length,
+    groundTruths: groundTruths.length,
+    detections: detections.length,
+    skippedObjects,
+    skippedDetections,
+    missingResultFiles,
+    extraResultFiles,
+  };
+}
