@@ -9,7 +9,7 @@
  * @internal
  * @packageDocumentation
  */
-import { gradApply, gradSums, momentSums, normalizeRows } from './batch-norm.js';
+import { gradApply, gradSums, momentSums, normalizeRows } from './batch-norm-loops.js';
 import type { Geometry } from './im2col.js';
 import { im2colKN } from './im2col.js';
 import { maxPoolGrad2x2 } from './max-pool-grad.js';

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError } from '../errors.js';
-import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL } from '../kernels/batch-norm.js';
+import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL } from '../kernels/index.js';
 
 /**
  * Batch-norm epsilon of every model here. Darknet normalises with `(x − mean) / (sqrt(var) + 1e-6)`;

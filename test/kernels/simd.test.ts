@@ -3,7 +3,7 @@
  * of the test's own (shared and not), over partial row ranges, with NaN and the activation variants.
  */
 import { describe, expect, it } from 'vitest';
-import { gradApply, gradSums, momentSums, normalizeRows } from '../../src/kernels/batch-norm.js';
+import { gradApply, gradSums, momentSums, normalizeRows } from '../../src/kernels/batch-norm-loops.js';
 import { bindSimd, simdFor, simdModuleBytes } from '../../src/kernels/simd.js';
 import { rng } from '../helpers.js';
 

@@ -14,14 +14,10 @@ import { basename, extname, join } from 'node:path';
 import { VOC_CLASSES } from '../../classes.js';
 import { FormatError, ValueError, describe } from '../../errors.js';
 import { decodeImage } from './image.js';
-import { readVOCAnnotation } from './voc-xml.js';
+import type { RGBImage } from './rgb-image.js';
 
-/** An 8-bit RGB image, row-major HWC (`data[(y * width + x) * 3 + c]`), `data.length = width·height·3`. */
-export interface RGBImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { RGBImage } from './rgb-image.js';
+import { readVOCAnnotation } from './voc-xml.js';
 
 /** One object of a sample: class id and continuous pixel corners `(x1, y1, x2, y2)`. */
 export interface SampleObject {

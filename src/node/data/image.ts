@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { FormatError, ValueError, describe } from '../../errors.js';
 import { assertNumber } from '../../validate.js';
 import { letterboxParams } from '../../letterbox.js';
-import type { RGBImage } from './datasets.js';
+import type { RGBImage } from './rgb-image.js';
 
 function assertImage(fn: string, name: string, img: unknown): asserts img is RGBImage {
   const i = img as RGBImage;

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { writeFile } from 'node:fs/promises';
-import type { StepRecord } from '../train/trainer.js';
+import type { StepRecord } from '../train/contracts.js';
 
 /** Render a vega-lite spec to an SVG string with vega's headless renderer. */
 export async function renderVegaLiteSVG(spec: Record<string, unknown>): Promise<string> {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { Batch, LossLike } from './trainer.js';
+import type { Batch, LossLike } from './contracts.js';
 
 /**
  * Forward (training mode), loss and gradients of one micro-batch. The terms (total, coord, obj, noobj,

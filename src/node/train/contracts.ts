@@ -1,0 +1,52 @@
+/**
+ * What the trainer asks of a loss and of a data source, and what it records per optimizer step: the
+ * types shared by the trainer, the gradient computation and the gradient workers.
+ *
+ * @packageDocumentation
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** The scalar terms a loss returns (the shape of `YOLOv2Loss.compute`'s result). */
+export interface LossTerms {
+  total: tf.Scalar;
+  coord: tf.Scalar;
+  obj: tf.Scalar;
+  noobj: tf.Scalar;
+  cls: tf.Scalar;
+}
+
+/** Anything with `YOLOv2Loss`'s synchronous `compute`. */
+export interface LossLike {
+  compute(output: tf.Tensor4D, targets: tf.Tensor3D, state?: { seenImages?: number }): LossTerms;
+}
+
+/** One micro-batch. The trainer disposes both tensors after use. */
+export interface Batch {
+  /** `[B, S, S, 3]` input images. */
+  images: tf.Tensor4D;
+  /** `[B, N, 5]` packed targets (`packTargets`). */
+  targets: tf.Tensor3D;
+}
+
+/** Where the trainer asks for data: the `micro`-th micro-batch of optimizer step `step` of `epoch`. */
+export type BatchSource = (ctx: { epoch: number; step: number; micro: number }) => Batch | Promise<Batch>;
+
+/** What the trainer records per optimizer step. */
+export interface StepRecord {
+  epoch: number;
+  /** 0-based optimizer step over the whole run. */
+  step: number;
+  lr: number;
+  total: number;
+  coord: number;
+  obj: number;
+  noobj: number;
+  cls: number;
+  /** Global L2 norm of the (accumulated) gradient. */
+  gradNorm: number;
+  /** Input side of this step's images. */
+  inputSize: number;
+  imagesPerSecond: number;
+  /** True when the NaN/Inf guard skipped this step. */
+  skipped: boolean;
+}
