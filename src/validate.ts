@@ -98,3 +98,37 @@ export function assertFiniteArray(fn: string, name: string, values: ArrayLike<nu
     }
   }
 }
+
+/** Edit distance of two short strings (for "did you mean" in option errors). */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      diag = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * Check that an options object (when given) is a plain object whose keys are all known; a misspelled key
+ * is an error rather than a silently used default. `undefined` passes.
+ * @throws ValueError naming the function, the unknown key, the closest known key and the known keys.
+ * @internal
+ */
+export function assertKnownKeys(fn: string, name: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`${fn}: '${name}' must be an options object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = known.map((k) => ({ k, d: editDistance(key, k) })).sort((x, y) => x.d - y.d)[0];
+    const hint = near && near.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${near.k}'?)` : '';
+    throw new ValueError(`${fn}: unknown option '${key}' in '${name}'${hint}; known options: ${known.join(', ')}`);
+  }
+}
