@@ -45,3 +45,6 @@ export { vocAP, VOC07_RECALL_THRESHOLDS } from './metrics/voc.js';
 export type { COCOAPOptions, COCOAPResult, COCOClassResult } from './metrics/coco.js';
 export { cocoAP, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, COCO_AREA_RANGES } from './metrics/coco.js';
 // --- end eval ---
+// --- converted detectors: the yolov2.json metadata ---
+export type { DetectorMeta, DetectorPostprocessDefaults } from './head/detector-meta.js';
+export { parseDetectorMeta, DETECTOR_META_FORMAT, DETECTOR_META_VERSION } from './head/detector-meta.js';
