@@ -1,6 +1,6 @@
 /**
  * `npm run ablation`: the training records' comparisons, repeated at small scale on the synthetic shapes
- * with the demo's recipe (the demo's model and multi-scale sizes, CPU), printed in the records' formats:
+ * with the demo's recipe (the demo's model and multi-scale sizes, CPU), printed in the training records' formats:
  *
  *   1. old vs new loss            (LOSS_PRESETS.recordsOld vs recordsNew)        per-size table
  *   2. fixed vs scaled anchors    (recordsOld with anchorUnits 'grid' vs 'relative') per-size table
@@ -12,7 +12,7 @@
  *   npm run ablation -- --only loss,anchors
  *
  * Results go to runs/ablation/<run>/ (each a full demo report) and runs/ablation/ablations.md.
- * The learning rates are the records' (1e-3, and 1e-4 for the LR comparison), with the gradient norm
+ * The learning rates are the training records' (1e-3, and 1e-4 for the LR comparison), with the gradient norm
  * clipped at 10 (see ABLATION_LR); everything else is the demo's recipe.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -32,7 +32,7 @@ interface Run {
 const EVAL_SIZES = [64, 96, 128, 160, 192, 224, 256];
 
 /**
- * The records' learning rate (1e-3; the "LR" comparison divides it by 10). With the records' presets
+ * The training records' learning rate (1e-3; the "LR" comparison divides it by 10). With the training records' presets
  * (w/h compared in exp space, λ_obj 25) the demo's 5e-3 diverges from scratch within ~60 steps (coord
  * loss ~5e16, measured), so every run here also clips the global gradient norm at {@link ABLATION_CLIP}.
  */

@@ -44,11 +44,11 @@ export interface DemoOptions {
   finalSizes: number[];
   finalFraction: number;
   baseSize: number;
-  /** Sizes evaluated at the end (the records' table). */
+  /** Sizes evaluated at the end (the training records' table). */
   evalSizes: number[];
   /**
    * Detection candidates at evaluation: `true` (default) every class whose score objectness · p(class) is
-   * above 0.005, as the records' post-processing does (zjykzj/YOLOv2, `postprocess`); `false` each box's
+   * above 0.005, as the training records' post-processing does (zjykzj/YOLOv2, `postprocess`); `false` each box's
    * best class only. The report also gives the base size's mAP with best-class candidates
    * (`voc07_mAP50_bestClass`).
    */
@@ -89,7 +89,7 @@ export interface DemoOptions {
   /** The loss: a preset name of LOSS_PRESETS (default 'darknet') and overrides spread over it. */
   lossPreset: string;
   lossOverrides: Partial<YOLOv2LossConfig>;
-  /** Anchor units: 'grid' (fixed anchors, default) or 'relative' (the records' scaled anchors). */
+  /** Anchor units: 'grid' (fixed anchors, default) or 'relative' (the training records' scaled anchors). */
   anchorUnits: AnchorUnits;
   /**
    * Learning-rate decay after the burn-in: 'step' (default: the base rate until 85 % of the steps, then
@@ -277,7 +277,7 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   await writeFile(join(out, 'report.txt'), `${table}\n\n# input ${base.size}\n${vocText}\n`);
   model.dispose();
   if (o.progress) {
-    const protocol = o.multiLabel ? ` (every class above 0.005, as the records; best class only: ${report.voc07_mAP50_bestClass.toFixed(4)})` : '';
+    const protocol = o.multiLabel ? ` (every class above 0.005, as the training records; best class only: ${report.voc07_mAP50_bestClass.toFixed(4)})` : '';
     console.log(`\nVOC07 mAP@0.5 ${report.voc07_mAP50.toFixed(4)}${protocol} · COCO AP ${report.coco_mAP.toFixed(4)} · ${report.minutes.toFixed(1)} min on ${backend} · wrote ${out}/`);
   }
   return report;

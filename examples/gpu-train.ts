@@ -2,7 +2,7 @@
  * The full VOC training loop as the training records ran it, for a machine with a GPU:
  *
  *   YOLOv2 (Darknet-19 + passthrough), 416 base, multi-scale 320–608 (new size every 10 batches), batch 16
- *   (by gradient accumulation when memory is short), the records' v2 loss (LOSS_PRESETS.recordsV2: ignore 0.7,
+ *   (by gradient accumulation when memory is short), the training records' v2 loss (LOSS_PRESETS.recordsV2: ignore 0.7,
  *   object scale 5 → λ_obj 25), SGD momentum 0.9, weight decay 5e-4 on kernels only, lr 1e-3 with 5 linear
  *   warm-up epochs, MultiStep [60, 90, 110] γ 0.1, 120 epochs; VOC07 evaluation at every input size at the end.
  *
@@ -81,7 +81,7 @@ function concat(parts: DetectionDataset[]): DetectionDataset {
   };
 }
 
-/** Train YOLOv2 on VOC as the records did; returns the per-size evaluation (when `test` is given). */
+/** Train YOLOv2 on VOC as the training records did; returns the per-size evaluation (when `test` is given). */
 export async function runVOCTraining(o: VOCTrainingOptions) {
   registerGradients();
   const { backend } = await selectBackend(undefined, { log: o.progress });

@@ -1,11 +1,11 @@
 /**
- * Anchor presets and anchor units (math.md §2).
+ * Anchor presets and anchor units (docs/math.md §2).
  *
  * An anchor is a prior box size `(p_w, p_h)`. Its unit is either
- * - `'grid'`: grid cells, used as is whatever the input size (darknet, the records' "fixed anchors");
+ * - `'grid'`: grid cells, used as is whatever the input size (darknet, the training records' "fixed anchors");
  *   at stride 32 a grid anchor is a constant size in pixels;
  * - `'relative'`: fractions of the image side; the grid prior for a `W × H` grid is `(r_w·W, r_h·H)`
- *   (the records' "scaled anchors").
+ *   (the training records' "scaled anchors").
  *
  * @packageDocumentation
  */

@@ -1,6 +1,6 @@
 /**
  * Anchor selection by k-means on ground-truth box sizes (YOLOv2 paper §2, "Dimension Clusters";
- * math.md §2).
+ * docs/math.md §2).
  *
  * @packageDocumentation
  */

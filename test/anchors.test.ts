@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { convertAnchors, gridAnchors, ShapeError, ValueError, VOC_ANCHORS, VOC_ANCHORS_RELATIVE } from '../src/index.js';
 
 describe('anchors', () => {
-  it('the relative VOC preset is the grid preset / 13 (to the records’ 6 digits)', () => {
+  it('the relative VOC preset is the grid preset / 13 (to the training records’ 6 digits)', () => {
     VOC_ANCHORS.forEach(([w, h], i) => {
       expect(VOC_ANCHORS_RELATIVE[i][0]).toBeCloseTo(w / 13, 5);
       expect(VOC_ANCHORS_RELATIVE[i][1]).toBeCloseTo(h / 13, 5);

@@ -1,5 +1,5 @@
 /**
- * Decoding of the raw head output into boxes, objectness and class scores (math.md §3).
+ * Decoding of the raw head output into boxes, objectness and class scores (docs/math.md §3).
  *
  * @packageDocumentation
  */
@@ -24,7 +24,7 @@ export type DecodedBoxes = {
 };
 
 /**
- * Decode a YOLOv2 head output (math.md §3). For cell `(j, i)` and anchor `a` with grid prior `(p_w, p_h)`:
+ * Decode a YOLOv2 head output (docs/math.md §3). For cell `(j, i)` and anchor `a` with grid prior `(p_w, p_h)`:
  *
  *     b_x = (σ(tx) + i) / W     b_y = (σ(ty) + j) / H
  *     b_w = p_w · exp(min(tw, 20)) / W     b_h = p_h · exp(min(th, 20)) / H

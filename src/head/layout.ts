@@ -1,5 +1,5 @@
 /**
- * Layout of the YOLOv2 detection head (math.md §1–2): shape checks, the NCHW → NHWC transpose, the
+ * Layout of the YOLOv2 detection head (docs/math.md §1–2): shape checks, the NCHW → NHWC transpose, the
  * flat row order shared by decoding and the loss, and the grids of cell offsets and priors.
  *
  * The head output is `[B, H, W, A·(5+C)]` (NHWC) or `[B, A·(5+C), H, W]` (NCHW), channel `a·(5+C) + k`
@@ -155,7 +155,7 @@ export function headGrid(height: number, width: number, priors: readonly Anchor[
 
 /**
  * Grid priors `(p_w, p_h)` in grid cells for an `H × W` grid: the anchors as they are for
- * `'grid'` units, `(r_w·W, r_h·H)` for `'relative'` units (math.md §2).
+ * `'grid'` units, `(r_w·W, r_h·H)` for `'relative'` units (docs/math.md §2).
  */
 export function gridPriors(spec: HeadSpec, height: number, width: number): Anchor[] {
   return gridAnchors(spec.anchors, spec.anchorUnits ?? 'grid', { width, height });

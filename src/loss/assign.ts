@@ -1,5 +1,5 @@
 /**
- * Target assignment on plain data (math.md §4–5), the core of `buildTargets` and `YOLOv2Loss`.
+ * Target assignment on plain data (docs/math.md §4–5), the core of `buildTargets` and `YOLOv2Loss`.
  *
  * The ground truth is `B × N` rows, so choosing cells and anchors is a loop over objects; the one per-anchor
  * pass is the ignore-set IoU (every predicted box against the objects of its image, `B·H·W·A × N` float64
@@ -144,7 +144,7 @@ export function assign(fn: string, raw: Float32Array, dims: HeadDims, gt: Ground
     if (!cfg.noobjIgnore && cfg.objTarget !== 'max-iou') continue;
     const anyAbove = bestIoUs(raw, base, perImage, W, A, D, priors, objs, maxIoU, cfg.ignoreThresh);
     for (let r = 0; r < perImage; r++) if (responsible[r]) (slots.get(base + r) as Slot).maxIoU = maxIoU[r];
-    // 'gte' (the records' rule) applies only when some box of the image is strictly above the threshold.
+    // 'gte' (the training records' rule) applies only when some box of the image is strictly above the threshold.
     if (cfg.noobjIgnore && anyAbove) {
       const t = cfg.ignoreThresh;
       const gte = cfg.ignoreRule === 'gte';

@@ -1,5 +1,5 @@
 /**
- * Configuration of target assignment and the YOLOv2 loss (math.md §5–7): the options, their
+ * Configuration of target assignment and the YOLOv2 loss (docs/math.md §5–7): the options, their
  * defaults (darknet's region layer), validation, and one named preset per published implementation.
  *
  * @packageDocumentation
@@ -10,7 +10,7 @@ import { type HeadSpec, assertHeadSpec } from '../head/layout.js';
 import { assertNumber, assertOneOf } from '../validate.js';
 
 /**
- * Every option of {@link buildTargets} and {@link YOLOv2Loss} (math.md §5–6). Only `anchors` and
+ * Every option of {@link buildTargets} and {@link YOLOv2Loss} (docs/math.md §5–6). Only `anchors` and
  * `numClasses` are required; the defaults are darknet's YOLOv2 region layer (`LOSS_PRESETS.darknet`).
  */
 export interface YOLOv2LossConfig extends HeadSpec {
@@ -18,10 +18,10 @@ export interface YOLOv2LossConfig extends HeadSpec {
   ignoreThresh?: number;
   /**
    * `'gt'` (default): ignored when best IoU `> ignoreThresh`. `'gte'`: ignored when `≥`, applied only in
-   * images where some box is strictly above the threshold (the records' implementation).
+   * images where some box is strictly above the threshold (the training records' implementation).
    */
   ignoreRule?: 'gt' | 'gte';
-  /** Apply the ignore set (default `true`, the records' "v2"); `false` = the records' "v1". */
+  /** Apply the ignore set (default `true`, the training records' "v2"); `false` = the training records' "v1". */
   noobjIgnore?: boolean;
   /**
    * How the responsible anchor is chosen among the cell's anchors (highest IoU, lowest index on ties):
@@ -62,7 +62,7 @@ export interface YOLOv2LossConfig extends HeadSpec {
   reduction?: 'batch-mean' | 'sum';
   /**
    * Darknet's prior warm-up: while `state.seenImages < images`, non-responsible anchors are pulled toward
-   * their prior with weight `scale` (math.md §6). Off by default (`undefined` or `null`).
+   * their prior with weight `scale` (docs/math.md §6). Off by default (`undefined` or `null`).
    */
   priorWarmup?: { images: number; scale: number } | null;
 }
@@ -73,7 +73,7 @@ export type ResolvedLossConfig = Required<Omit<YOLOv2LossConfig, 'priorWarmup'>>
   priorWarmup: { images: number; scale: number } | null;
 };
 
-/** The defaults of every optional field: darknet's yolov2-voc.cfg region layer (math.md §6). */
+/** The defaults of every optional field: darknet's yolov2-voc.cfg region layer (docs/math.md §6). */
 export const LOSS_DEFAULTS: Readonly<Omit<ResolvedLossConfig, 'anchors' | 'numClasses'>> = Object.freeze({
   anchorUnits: 'grid',
   layout: 'NHWC',
@@ -150,7 +150,7 @@ const darknet: LossPreset = Object.freeze({
   halfSquaredError: true, classLoss: 'softmax-ce', emptyImages: 'noobj', reduction: 'batch-mean',
 } as const);
 
-// The records' implementation squares its scales (mask × prediction and mask × target inside one squared
+// The training records' implementation squares its scales (mask × prediction and mask × target inside one squared
 // error): object scale 5 weighs 25, no-object scale 1 weighs 1. Our weights are linear, so the presets
 // carry the squared values.
 const recordsV2: LossPreset = Object.freeze({
@@ -160,21 +160,21 @@ const recordsV2: LossPreset = Object.freeze({
 } as const);
 
 /**
- * One plain config per row of math.md §7 (weights linear, as our loss uses them):
+ * One plain config per row of docs/math.md §7 (weights linear, as our loss uses them):
  *
  * | preset | anchorMatch | ignore (rule, thresh) | whSpace | boxScale | objTarget | λ_obj | λ_noobj | half | emptyImages |
  * |---|---|---|---|---|---|---|---|---|---|
  * | `darknet` (= the defaults) | shape | gt 0.6 | log | truth | iou | 5 | 1 | yes | noobj |
- * | `recordsV2` = `recordsOld` (the records' "old loss"/"v2") | cell-center | gte 0.7 | exp | none | max-iou | 25 (= 5²) | 1 | no | noobj¹ |
- * | `recordsNew` (the records' "new loss") | cell-center | gte 0.7 | exp | none | max-iou | 25 | 1 | yes | skip |
+ * | `recordsV2` = `recordsOld` (the training records' "old loss"/"v2") | cell-center | gte 0.7 | exp | none | max-iou | 25 (= 5²) | 1 | no | noobj¹ |
+ * | `recordsNew` (the training records' "new loss") | cell-center | gte 0.7 | exp | none | max-iou | 25 | 1 | yes | skip |
  * | `recordsV1` (ignore set never applied) | cell-center | off | exp | none | max-iou | 5 | 1 | no | noobj¹ |
  * | `tztz` (tztztztztz/yolov2.pytorch, the "LR" comparison) | cell-center | gte 0.6 | exp | none | max-iou | 25 | 1 | yes | noobj¹ |
- * | `recordsRewrite` (the records' project, later rewrite) | cell-corner | gt 0.6 | exp | prediction-wh | iou | 5 | 1 | no | noobj |
+ * | `recordsRewrite` (the training records' project, later rewrite) | cell-corner | gt 0.6 | exp | prediction-wh | iou | 5 | 1 | no | noobj |
  * | `recordsScaledAnchors` (`recordsV2` with the VOC anchors in `'relative'` units) | as `recordsV2` | | | | | | | | |
  *
  * ¹ the reference crashes on an image without objects; `'noobj'` is our choice.
  * Every preset uses grid anchors (except `recordsScaledAnchors`), λ_coord = λ_cls = 1, softmax cross-entropy
- * and `'batch-mean'`. Add `anchorUnits: 'relative'` (with relative anchors) to any preset for the records'
+ * and `'batch-mean'`. Add `anchorUnits: 'relative'` (with relative anchors) to any preset for the training records'
  * scaled-anchor experiment.
  */
 export const LOSS_PRESETS: Readonly<Record<string, LossPreset>> = Object.freeze({

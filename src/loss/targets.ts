@@ -1,5 +1,5 @@
 /**
- * Ground truth packing and the grid-shaped YOLOv2 targets (math.md §4–5); the assignment itself is in
+ * Ground truth packing and the grid-shaped YOLOv2 targets (docs/math.md §4–5); the assignment itself is in
  * `assign.ts`. The targets are constants by construction — built from data, never on the tape — so they
  * carry no gradient.
  *
@@ -68,7 +68,7 @@ export function packTargets(annotations: ReadonlyArray<ReadonlyArray<Annotation>
 }
 
 /**
- * Targets of one batch (math.md §5), all constants (no gradient). Grid-shaped: `[B, H, W, A]`, plus a last
+ * Targets of one batch (docs/math.md §5), all constants (no gradient). Grid-shaped: `[B, H, W, A]`, plus a last
  * axis of 4 `(x, y, w, h)` for the coordinates. Dispose with `tf.dispose(targets)`.
  */
 export interface YOLOv2Targets {
@@ -91,7 +91,7 @@ export interface YOLOv2Targets {
 }
 
 /**
- * Build the YOLOv2 targets of a batch (math.md §5) from the ground truth and the current head output.
+ * Build the YOLOv2 targets of a batch (docs/math.md §5) from the ground truth and the current head output.
  *
  * @param output the head output (see `decodeBoxes`), used only as data for the ignore set, the IoU
  *   objectness targets and `'prediction-wh'` weights.

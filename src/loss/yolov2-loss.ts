@@ -1,5 +1,5 @@
 /**
- * The YOLOv2 loss (math.md §6).
+ * The YOLOv2 loss (docs/math.md §6).
  *
  * `compute` reads the current output once as data (`dataSync`), assigns targets on plain data
  * ({@link buildTargets}' core), turns them into constant tensors — no gradient by construction — and
@@ -41,7 +41,7 @@ export interface LossState {
 }
 
 /**
- * The YOLOv2 loss (math.md §6) with every option of {@link YOLOv2LossConfig}; defaults are darknet's
+ * The YOLOv2 loss (docs/math.md §6) with every option of {@link YOLOv2LossConfig}; defaults are darknet's
  * region layer, so `new YOLOv2Loss({ anchors, numClasses })` is the canonical YOLOv2 loss.
  *
  *     L_coord = λ_coord · Σ_R Σ_k w_k (pred_k − target_k)²      L_obj = λ_obj · Σ_R (σ(to) − t_obj)²
@@ -149,7 +149,7 @@ interface Sums {
 }
 
 /**
- * The unweighted sums of math.md §6. One gather picks, column-major, what the loss reads from the row view
+ * The unweighted sums of docs/math.md §6. One gather picks, column-major, what the loss reads from the row view
  * `[N, 5+C]`: the `to` column of every row (plus `tx, ty, tw, th` while the prior warm-up is on), then all
  * `5+C` columns of the `M` responsible rows as a `[5+C, M]` block.
  */

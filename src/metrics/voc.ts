@@ -14,7 +14,7 @@ export interface VOCAPOptions {
   /** IoU threshold in [0, 1], default `0.5`. */
   iouThreshold?: number;
   /**
-   * `'voc07'` (default, "VOC07 metric? Yes" in the records): 11-point interpolated AP, the mean over
+   * `'voc07'` (default, "VOC07 metric? Yes" in the training records): 11-point interpolated AP, the mean over
    * `t = k * 0.1` (k = 0…10, computed exactly so in float64, as `np.arange(0., 1.1, 0.1)`) of the
    * highest precision at recall ≥ t, 0 when no recall reaches t. A recall of exactly 0.3 does
    * **not** reach the fourth point (0.30000000000000004).

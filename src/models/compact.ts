@@ -67,7 +67,7 @@ function assertFilterList(fn: string, name: string, v: unknown, min: number, max
  * A compact YOLOv2-family detector as a `tf.LayersModel`.
  *
  * Input `[B, H, W, 3]` (H, W multiples of 32; fixed to `inputSize` when given), output the NHWC head
- * `[B, H/s, W/s, A·(5+C)]` of math.md §1 with s = 2^(filters.length − 1) (see {@link outputStride}).
+ * `[B, H/s, W/s, A·(5+C)]` of docs/math.md §1 with s = 2^(filters.length − 1) (see {@link outputStride}).
  * Layers: `conv{i}` (3×3, no bias) → `bn{i}` (darknet batch norm, ε 1e-5, leaky 0.1 fused) for the
  * backbone then the neck, `pool{i}` (2×2/2, 'same') after each backbone block but the last, and the head
  * `conv{n}` (1×1 with bias, linear), so darknet `.weights` I/O works as for the darknet models.

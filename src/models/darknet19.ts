@@ -28,7 +28,7 @@ export const DARKNET19_STAGES: ReadonlyArray<ReadonlyArray<readonly [number, num
  * YOLOv2 (darknet's yolov2-voc.cfg) as a `tf.LayersModel`.
  *
  * Input `[B, H, W, 3]` (H, W multiples of 32; fixed to `inputSize` when given), output the NHWC head
- * `[B, H/32, W/32, A·(5+C)]` (math.md §1). Conv layers, in cfg order (= darknet `.weights` order):
+ * `[B, H/32, W/32, A·(5+C)]` (docs/math.md §1). Conv layers, in cfg order (= darknet `.weights` order):
  * `conv0`…`conv17` the Darknet-19 backbone (3×3 and 1×1 conv-bn-leaky, 2×2 max pools `pool0`…`pool4`),
  * `conv18`, `conv19` two 3×3×1024, then the passthrough route: `conv20` a 1×1×64 conv on the 26×26
  * features of `conv12` (`[route] layers=-9`), `reorg` ({@link Reorg}, stride 2), `route` the

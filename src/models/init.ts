@@ -12,7 +12,7 @@ import { assertNumber } from '../validate.js';
  * Set the head's objectness biases so that every anchor starts at objectness `prior` (bias
  * `ln(prior / (1 − prior))`), the prior-probability initialisation of RetinaNet.
  *
- * Why: with squared error on σ(t_o) (darknet's loss as written in math.md), the many no-object anchors
+ * Why: with squared error on σ(t_o) (darknet's loss as written in docs/math.md), the many no-object anchors
  * drive every objectness logit down early in training from scratch; once σ(t_o) ≈ 0 its gradient
  * (∝ σ′) vanishes for the responsible anchors too and objectness never recovers. Starting at a small
  * prior (0.01) avoids that collapse. Pretrained or darknet weights need no such initialisation.

@@ -20,7 +20,7 @@ export const TINY_YOLOV2_FILTERS: readonly number[] = Object.freeze([16, 32, 64,
  * Tiny-YOLOv2 (darknet's yolov2-tiny-voc.cfg) as a `tf.LayersModel`.
  *
  * Input `[B, H, W, 3]` (H, W multiples of 32; fixed to `inputSize` when given), output the NHWC head
- * `[B, H/32, W/32, A·(5+C)]` (math.md §1: channel `a·(5+C) + k`, raw values, no activation).
+ * `[B, H/32, W/32, A·(5+C)]` (docs/math.md §1: channel `a·(5+C) + k`, raw values, no activation).
  * Layers: `conv{i}` (3×3, no bias) → `bn{i}` (ε 1e-5) → `leaky{i}` (0.1) for i = 0…7, max pools
  * `pool{i}` after the first six (the sixth 2×2 stride 1, 'same'), head `conv8` (1×1 with bias).
  * The conv indices follow the cfg's order, which is the order of darknet's `.weights`

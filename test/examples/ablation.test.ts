@@ -11,14 +11,14 @@ const out = mkdtempSync(join(tmpdir(), 'yolov2-ablation-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe.runIf(leg === 'wasm')('npm run ablation (one comparison on a tiny budget)', () => {
-  it('runs both losses and writes the records\' per-size tables', async () => {
+  it('runs both losses and writes the training records\' per-size tables', async () => {
     const text = await runAblation({ steps: 2, only: ['loss'], out, demo: { ...DEMO_QUICK, evalSizes: [96, 128], progress: false } });
     expect(text).toBe(readFileSync(join(out, 'ablations.md'), 'utf8'));
     expect(text).toContain('## New loss vs old loss');
     expect(text).toContain('# New YOLOv2Loss (recordsNew)');
     expect(text).toContain('# Old YOLOv2Loss (recordsOld = v2)');
     expect(text).not.toContain('## v1 vs v2');
-    // one table per run, one line per evaluated size, in the records' format
+    // one table per run, one line per evaluated size, in the training records' format
     expect(text.match(/Input Size：\[96x96\] ap50_95: = \d\.\d{4} ap50: = \d\.\d{4}/g)).toHaveLength(2);
     expect(text.match(/Input Size：\[128x128\]/g)).toHaveLength(2);
     expect(text).toContain('lr 0.001 with cosine decay, gradient norm clipped at 10');

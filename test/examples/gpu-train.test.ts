@@ -30,8 +30,8 @@ async function makeVOC(): Promise<string> {
   return voc;
 }
 
-describe.runIf(leg === 'wasm')('examples/gpu-train.ts (the records’ VOC loop) on CPU, two steps', () => {
-  it('trains YOLOv2 with accumulation and multi-scale, checkpoints, evaluates in the records’ format', async () => {
+describe.runIf(leg === 'wasm')('examples/gpu-train.ts (the training records’ VOC loop) on CPU, two steps', () => {
+  it('trains YOLOv2 with accumulation and multi-scale, checkpoints, evaluates in the training records’ format', async () => {
     const voc = await makeVOC();
     const out = join(root, 'run');
     const r = await runVOCTraining({

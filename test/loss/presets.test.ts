@@ -4,7 +4,7 @@ import { VOC_ANCHORS, VOC_ANCHORS_RELATIVE } from '../../src/anchors.js';
 import { LOSS_DEFAULTS, LOSS_PRESETS, packTargets, resolveLossConfig, YOLOv2Loss } from '../../src/index.js';
 import { randn, rng } from '../helpers.js';
 
-// The columns of math.md §7, row by row.
+// The columns of docs/math.md §7, row by row.
 const TABLE = {
   darknet: ['grid', 'shape', true, 'gt', 0.6, 'log', 'truth', 'iou', 5, 1, true, 'noobj'],
   recordsV2: ['grid', 'cell-center', true, 'gte', 0.7, 'exp', 'none', 'max-iou', 25, 1, false, 'noobj'],
@@ -18,7 +18,7 @@ const COLS = ['anchorUnits', 'anchorMatch', 'noobjIgnore', 'ignoreRule', 'ignore
 
 describe('LOSS_PRESETS', () => {
   for (const [name, row] of Object.entries(TABLE)) {
-    it(`${name} is its row of math.md §7`, () => {
+    it(`${name} is its row of docs/math.md §7`, () => {
       const p = LOSS_PRESETS[name] as Record<string, unknown>;
       COLS.forEach((c, k) => expect(p[c], c).toBe(row[k]));
       expect([p.coordScale, p.classScale, p.classLoss, p.reduction]).toEqual([1, 1, 'softmax-ce', 'batch-mean']);

@@ -286,7 +286,7 @@ describe('YOLOv2Loss in training', () => {
 });
 
 /**
- * A plain reference of math.md §6 given grid-shaped targets: one loop over the rows, float64.
+ * A plain reference of docs/math.md §6 given grid-shaped targets: one loop over the rows, float64.
  */
 function referenceLoss(
   raw: Float32Array, t: Record<'coords' | 'coordWeights' | 'objTarget' | 'objMask' | 'noobjMask' | 'priorMask' | 'classIds', ArrayLike<number>>,

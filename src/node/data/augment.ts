@@ -26,7 +26,7 @@ import { assertNumber } from '../../validate.js';
 import type { RGBImage, SampleObject } from './datasets.js';
 import type { Rng } from './rng.js';
 
-/** Augmentation options (defaults in brackets: the records' darknet config). */
+/** Augmentation options (defaults in brackets: the training records' darknet config). */
 export interface AugmentOptions {
   /** Crop jitter as a fraction of each side [0.3]; 0 = no crop. */
   jitter?: number;

@@ -42,10 +42,10 @@ export interface EvaluateDetectorOptions {
   maxDetections?: number;
   /**
    * Candidates per box: `false` (default) its best class only; `true` every class whose score is above
-   * `confThreshold`, as the records' post-processing does (`postprocess`'s `multiLabel`).
+   * `confThreshold`, as the training records' post-processing does (`postprocess`'s `multiLabel`).
    */
   multiLabel?: boolean;
-  /** `'voc07'` (default, as the records) or `'voc2010'`. */
+  /** `'voc07'` (default, as the training records) or `'voc2010'`. */
   vocMetric?: 'voc07' | 'voc2010';
   /** Called after every batch with the size and the number of images done. */
   onProgress?: (size: number, imagesDone: number, imagesTotal: number) => void;
@@ -54,9 +54,9 @@ export interface EvaluateDetectorOptions {
 /** The result at one input size. */
 export interface SizeEvaluation {
   size: number;
-  /** VOC AP at IoU 0.5 (`voc.mAP` is the records' "ap50"). */
+  /** VOC AP at IoU 0.5 (`voc.mAP` is the training records' "ap50"). */
   voc: VOCAPResult;
-  /** COCO AP (`coco.AP` is the records' "ap50_95"). */
+  /** COCO AP (`coco.AP` is the training records' "ap50_95"). */
   coco: COCOAPResult;
   /** Every detection, in source-image pixels. */
   detections: DetectionBox[];

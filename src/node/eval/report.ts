@@ -3,7 +3,7 @@
  * precision–recall curves as a picture (vega-lite → vega → SVG → sharp → PNG).
  *
  * Numbers are printed as Python's `'{:.4f}'.format(x)` prints them (round half to even on exact
- * binary ties — JavaScript's `toFixed` rounds those up), so a line equals the records' byte for byte.
+ * binary ties — JavaScript's `toFixed` rounds those up), so a line equals the training records' byte for byte.
  *
  * @packageDocumentation
  */
@@ -32,11 +32,11 @@ export function formatFixed(x: number, digits: number): string {
   return (x < 0 ? '-' : '') + truncated;
 }
 
-/** One row of the records' per-input-size table. */
+/** One row of the training records' per-input-size table. */
 export interface InputSizeRow {
   /** Input size: `416` (square), `[width, height]` or `{ width, height }`. */
   size: number | readonly [number, number] | { width: number; height: number };
-  /** COCO AP@[.50:.95]; `null` / `undefined` / −1 print as `-1.0000` (never computed, as in the records). */
+  /** COCO AP@[.50:.95]; `null` / `undefined` / −1 print as `-1.0000` (never computed, as in the training records). */
   ap50_95?: number | null;
   /** AP at IoU 0.5 (the VOC mAP). */
   ap50: number;
@@ -51,7 +51,7 @@ function sizeText(size: InputSizeRow['size']): string {
 }
 
 /**
- * `Input Size：[416x416] ap50_95: = 0.4321 ap50: = 0.7096` — the records' line, with the full-width
+ * `Input Size：[416x416] ap50_95: = 0.4321 ap50: = 0.7096` — the training records' line, with the full-width
  * colon U+FF1A after "Input Size".
  */
 export function formatInputSizeLine(row: InputSizeRow): string {
@@ -74,7 +74,7 @@ export interface VOCReportInput {
 }
 
 /**
- * The records' per-class block:
+ * The training records' per-class block:
  * ```text
  * VOC07 metric? Yes
  * AP for aeroplane = 0.7318

@@ -13,7 +13,7 @@ export interface WarmupConfig {
   /** Length of the warm-up in epochs (may be fractional). */
   epochs: number;
   /**
-   * `'linear'` (the records): `lr · (it + 1) / W` for iteration `it < W`.
+   * `'linear'` (the training records): `lr · (it + 1) / W` for iteration `it < W`.
    * `'burn-in'` (darknet): `lr · (it / W)^power`, power 4 by default.
    */
   mode?: 'linear' | 'burn-in';
@@ -31,7 +31,7 @@ export type DecayConfig =
 
 /** A complete learning-rate schedule. */
 export interface LrSchedule {
-  /** Base learning rate, e.g. 1e-3 (the records). */
+  /** Base learning rate, e.g. 1e-3 (the training records). */
   lr: number;
   /** Optional warm-up; none by default. */
   warmup?: WarmupConfig;
@@ -39,7 +39,7 @@ export interface LrSchedule {
   decay?: DecayConfig;
 }
 
-/** The records' schedule: lr 1e-3, 5 linear warm-up epochs, MultiStep [60, 90, 110] γ 0.1. */
+/** The training records' schedule: lr 1e-3, 5 linear warm-up epochs, MultiStep [60, 90, 110] γ 0.1. */
 export const RECORDS_SCHEDULE: LrSchedule = Object.freeze({
   lr: 1e-3,
   warmup: { epochs: 5, mode: 'linear' },

@@ -79,7 +79,7 @@ describe('evaluateDetector', () => {
     expect(rs[1].detections).toHaveLength(0);
   });
 
-  it('multiLabel: a box also counts for its second class (as the records evaluate)', async () => {
+  it('multiLabel: a box also counts for its second class (as the training records evaluate)', async () => {
     // Best class only: image 1's box is a class-0 detection → class 1 (npos 1) has no TP: AP 0; class 0 has
     // its TP (score ≈ 1) ranked before that FP (0.731): AP 1. mAP (1 + 0) / 2 = 0.5.
     const [best] = await evaluateDetector(unsure, dataset, { anchors: [[1, 1]], numClasses: 2, sizes: [64], batchSize: 2 });

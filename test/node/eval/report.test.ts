@@ -33,12 +33,12 @@ describe('formatFixed: Python format(x, ".Nf")', () => {
   });
 });
 
-describe('the records’ formats', () => {
+describe('the training records’ formats', () => {
   it('Input Size line with the full-width colon', () => {
     const line = formatInputSizeLine({ size: 416, ap50_95: 0.4321, ap50: 0.7096 });
     expect(line).toBe('Input Size\uFF1A[416x416] ap50_95: = 0.4321 ap50: = 0.7096');
     expect(line.codePointAt(10)).toBe(0xff1a);
-    // a line of the records, byte for byte (ap50_95 never computed → -1)
+    // a line of the training records, byte for byte (ap50_95 never computed → -1)
     expect(formatInputSizeLine({ size: [320, 320], ap50: 0.6452 })).toBe('Input Size：[320x320] ap50_95: = -1.0000 ap50: = 0.6452');
     expect(formatInputSizeTable([{ size: { width: 608, height: 608 }, ap50_95: -1, ap50: 0.7269 }], 'New YOLOv2Loss')).toBe(
       '# New YOLOv2Loss\nInput Size：[608x608] ap50_95: = -1.0000 ap50: = 0.7269',

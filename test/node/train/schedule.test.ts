@@ -19,7 +19,7 @@ describe('learningRateAt', () => {
     expect(learningRateAt(100, 100, s)).toBe(1e-3);
   });
 
-  it('the records’ MultiStep [60, 90, 110] γ 0.1 after 5 warm-up epochs', () => {
+  it('the training records’ MultiStep [60, 90, 110] γ 0.1 after 5 warm-up epochs', () => {
     const per = 100;
     expect(learningRateAt(5 * per, per, RECORDS_SCHEDULE)).toBe(1e-3);
     expect(learningRateAt(60 * per - 1, per, RECORDS_SCHEDULE)).toBe(1e-3);
