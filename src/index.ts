@@ -48,3 +48,8 @@ export { cocoAP, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, COCO_AREA_RANGES }
 // --- converted detectors: the yolov2.json metadata ---
 export type { DetectorMeta, DetectorPostprocessDefaults } from './head/detector-meta.js';
 export { parseDetectorMeta, DETECTOR_META_FORMAT, DETECTOR_META_VERSION } from './head/detector-meta.js';
+// --- training pieces that run anywhere (browser included): learning-rate schedules, SGD ---
+export type { WarmupConfig, DecayConfig, LrSchedule } from './train/schedule.js';
+export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from './train/schedule.js';
+export type { SGDConfig, SGDStateEntry } from './train/sgd.js';
+export { SGD, decaysKernelsOnly } from './train/sgd.js';

@@ -10,10 +10,10 @@ export type { VOCAnnotation, VOCObject } from './data/voc-xml.js';
 export { readVOCAnnotation, writeVOCAnnotation } from './data/voc-xml.js';
 
 // training loop
-export type { WarmupConfig, DecayConfig, LrSchedule } from './train/schedule.js';
-export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from './train/schedule.js';
-export type { SGDConfig, SGDStateEntry } from './train/sgd.js';
-export { SGD, decaysKernelsOnly } from './train/sgd.js';
+export type { WarmupConfig, DecayConfig, LrSchedule } from '../train/schedule.js';
+export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from '../train/schedule.js';
+export type { SGDConfig, SGDStateEntry } from '../train/sgd.js';
+export { SGD, decaysKernelsOnly } from '../train/sgd.js';
 export type { Checkpoint, CheckpointTensor } from './train/checkpoint.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export type { LossTerms, LossLike, Batch, BatchSource, StepRecord, TrainOptions, TrainResult } from './train/trainer.js';

@@ -16,13 +16,13 @@ import { FormatError, ValueError, describe } from '../../errors.js';
 import { YOLOv2Loss } from '../../loss/yolov2-loss.js';
 import { assertNumber } from '../../validate.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.js';
-import { learningRateAt, validateSchedule, type LrSchedule } from './schedule.js';
+import { learningRateAt, validateSchedule, type LrSchedule } from '../../train/schedule.js';
 import { GradientWorkers, type WorkerGradients } from './gradient-workers.js';
 import { gradientsOf } from './compute-gradients.js';
 import type { Batch, BatchSource, LossLike, LossTerms, StepRecord } from './contracts.js';
 
 export type { Batch, BatchSource, LossLike, LossTerms, StepRecord } from './contracts.js';
-import { SGD, type SGDConfig } from './sgd.js';
+import { SGD, type SGDConfig } from '../../train/sgd.js';
 
 /** Options of {@link train}. */
 export interface TrainOptions {

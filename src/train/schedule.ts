@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-import { ValueError } from '../../errors.js';
-import { assertNumber, assertOneOf } from '../../validate.js';
+import { ValueError } from '../errors.js';
+import { assertNumber, assertOneOf } from '../validate.js';
 
 /** Warm-up at the start of training. */
 export interface WarmupConfig {

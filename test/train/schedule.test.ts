@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { learningRateAt, RECORDS_SCHEDULE, validateSchedule } from '../../../src/node/train/schedule.js';
-import { ValueError } from '../../../src/index.js';
+import { learningRateAt, RECORDS_SCHEDULE, validateSchedule } from '../../src/train/schedule.js';
+import { ValueError } from '../../src/index.js';
 
 describe('learningRateAt', () => {
   it('linear warm-up: lr · (it + 1) / W, then the base rate', () => {

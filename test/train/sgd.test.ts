@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { decaysKernelsOnly, SGD } from '../../../src/node/train/sgd.js';
-import { expectNoLeak } from '../../helpers.js';
+import { decaysKernelsOnly, SGD } from '../../src/train/sgd.js';
+import { expectNoLeak } from '../helpers.js';
 
 describe('SGD', () => {
   it('two steps by hand: momentum 0.9, weight decay 0.1 on the kernel only', () => {

@@ -12,8 +12,8 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ValueError } from '../../errors.js';
-import { assertNumber } from '../../validate.js';
+import { ValueError } from '../errors.js';
+import { assertNumber } from '../validate.js';
 
 /** Options of {@link SGD}. */
 export interface SGDConfig {
