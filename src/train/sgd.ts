@@ -5,7 +5,7 @@
  *     v  = μ · v + g'          (v starts at 0, so the first step has v = g')
  *     w  = w − lr · v
  *
- * The records train with μ = 0.9, wd = 5e-4 and no decay on biases and batch-norm parameters
+ * The training records train with μ = 0.9, wd = 5e-4 and no decay on biases and batch-norm parameters
  * (their NO_BIAS / NO_NORM): the default filter decays only `…/kernel` variables.
  * The state (one momentum buffer per variable) is plain data for checkpoints.
  *
