@@ -180,8 +180,8 @@ export function backpropInputWasm(args: KernelArgs): TensorInfo {
 /**
  * Whether the engine is recording gradients (a training step). Only then does the forward convolution
  * take the Winograd path: for inference the stock XNNPACK operator, which caches its packed filter by
- * filter tensor, is faster when the same weights run again and again (tiny-YOLOv2 at 416: 266 ms
- * against 444 ms per image), while a training step changes the weights, and so repacks them, anyway.
+ * filter tensor, is faster when the same weights run again and again (docs/benchmarks.md), while a
+ * training step changes the weights, and so repacks them, anyway.
  */
 function recordingGradients(): boolean {
   return ((tf.engine().state as { gradientDepth?: number }).gradientDepth ?? 0) > 0;

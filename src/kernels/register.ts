@@ -3,11 +3,12 @@
  *
  * Stock TF.js cannot train a conv net on a CPU in reasonable time: the wasm backend has no
  * `Conv2DBackpropFilter` at all, the cpu backend's is a six-deep scalar loop, wasm's
- * `Conv2DBackpropInput` is a scalar loop too, and wasm's `Tile` (used by the batch-norm gradient) costs
- * ~60 ns per element. {@link registerTrainingKernels} replaces them, per backend name, with:
+ * `Conv2DBackpropInput` is a scalar loop too, and wasm's `Tile` (used by the batch-norm gradient) is an
+ * element-by-element loop (docs/benchmarks.md). {@link registerTrainingKernels} replaces them, per backend
+ * name, with:
  *
  * - `Conv2DBackpropFilter` (cpu, wasm): im2col of the input into a `[K, N]` matrix
- *   (K = kh·kw·cin, N = B·outH·outW; no transposed matmul, which is ~50× slower on wasm), then the
+ *   (K = kh·kw·cin, N = B·outH·outW; no transposed matmul, which is far slower on wasm), then the
  *   backend's own `BatchMatMul` `[K, N] × [N, cout]` (XNNPACK on wasm). N is split into chunks so that one
  *   im2col buffer stays below `maxIm2colBytes` (the wasm heap is at most 4 GB).
  * - `Conv2DBackpropInput` (wasm, stride 1, NHWC): a forward `Conv2D` (XNNPACK) of dy with the spatially

@@ -1,7 +1,7 @@
 /**
  * WebAssembly SIMD versions of the batch-norm loops of the wasm training kernels, run directly on the
- * wasm backend's heap. JavaScript typed-array loops run at ~2.5 ns per element here at best (a plain copy);
- * four lanes per instruction take the four batch-norm passes close to memory speed.
+ * wasm backend's heap. JavaScript typed-array loops process one element per operation, even for a plain
+ * copy; four lanes per instruction take the four batch-norm passes close to memory speed.
  *
  * The module is assembled below from its instructions (no build step, no binary blob): four functions
  * over byte offsets into the imported memory, each for rows n0 … n1−1 of an `[n, C]` float32 matrix

@@ -5,7 +5,8 @@
  * 3×3 stride-1 convolutions with at least {@link WINOGRAD_MIN_CHANNELS} input and output channels.
  * The transforms are JS loops (`winograd.ts`, split over the helper threads of `kernel-threads.ts` when
  * there are any); the 16 matrix products per convolution run on the backend's `BatchMatMul` (XNNPACK),
- * one at a time: wasm's `BatchMatMul` with a batch dimension > 1 is ~70× slower than 16 single products.
+ * one at a time: wasm's `BatchMatMul` with a batch dimension > 1 is far slower than 16 single products
+ * (docs/benchmarks.md).
  *
  * @internal
  * @packageDocumentation

@@ -13,8 +13,8 @@
  *    core), i.e. one thread on a 2-core machine: `os.cpus()` reports twice the requested count while
  *    the backend starts.
  *
- * Measured on this project's 2-core machine: a 1024² matmul and a 13×13×512→1024 3×3 convolution ran
- * about 1.5× faster with 2 threads (with other work competing for the cores); see bench/.
+ * Why: XNNPACK splits large matrix products and convolutions over the pool, so on a machine with more than
+ * one core they run faster with more threads (measurements: docs/benchmarks.md).
  *
  * @packageDocumentation
  */
@@ -85,8 +85,8 @@ export function logicalCores(): number {
  *
  * The pthread scripts are written to a temporary directory, removed once the pool's workers loaded them.
  * After a threaded start it also starts threads − 1 kernel helper threads ({@link startKernelThreads};
- * `options.kernelHelpers: false` to skip): measured on this project's 2-core machine, one tiny-YOLOv2
- * training step at 416, batch 8, went from 6.8 s to 5.4 s with one helper.
+ * `options.kernelHelpers: false` to skip): they share the training kernels' JS loops, which XNNPACK's
+ * pool does not run, so a training step gets faster (measured in docs/benchmarks.md).
  *
  * @param threads XNNPACK threads, an integer in 1…8 (default: the logical cores, at most 8); 1 = the stock
  *   single-threaded start.
