@@ -32,13 +32,13 @@ export interface DemoOptions {
   /**
    * Training sizes (multiples of 32; several = multi-scale, a new size every 10 batches) and the base
    * size. The default trains at 96 px only: within 10 minutes the model is short of steps, and 96 px
-   * steps are the cheapest (docs/demo.md).
+   * steps are the cheapest (docs/history.md).
    */
   trainSizes: number[];
   /**
    * Progressive resizing: the last `finalFraction` of the steps train at `finalSizes` instead (default
    * the last 30 % at 128 px, the evaluation size). 96 px steps are cheap; the switch adapts the model to
-   * the larger scale (docs/demo.md: VOC07 mAP at 128 px 0.712 → 0.786 at 2,000 steps for 11 % more time).
+   * the larger scale (docs/history.md: VOC07 mAP at 128 px 0.712 → 0.786 at 2,000 steps for 11 % more time).
    * `finalFraction: 0` turns it off.
    */
   finalSizes: number[];
@@ -56,13 +56,13 @@ export interface DemoOptions {
   testImages: number;
   /**
    * The detector: 'compact' (default; `compactYOLOv2`, stride 16, 8-16-32-64-128 | 128 at ×0.5) or
-   * 'tiny' (`tinyYOLOv2`, stride 32). docs/demo.md has the measurements behind the default.
+   * 'tiny' (`tinyYOLOv2`, stride 32). docs/history.md has the measurements behind the default.
    */
   model: 'compact' | 'tiny';
   widthMultiplier: number;
   /**
    * `compactYOLOv2`'s local-contrast input window (0 = off) and passthrough filters (0 = off); the
-   * compact model only. Measured at 1,000 steps in docs/demo.md.
+   * compact model only. Measured at 1,000 steps in docs/history.md.
    */
   localContrast: number;
   passthrough: number;
@@ -72,13 +72,13 @@ export interface DemoOptions {
   /**
    * Generator options of the training and held-out data, over `SyntheticDataset`'s defaults (the issue's
    * spec: gradient backgrounds, noise ±12, 2–8 clutter lines). The default raises `minContrast` to 200
-   * (docs/demo.md: shapes whose edge fades into the gradient are barely visible).
+   * (docs/history.md: shapes whose edge fades into the gradient are barely visible).
    */
   data: SyntheticOptions;
   /**
    * Augmentation of the training images (`BatchLoader`'s `augment`), or `false` (the default): the
    * training stream is endless and never repeats an image, so there is nothing to regularise, and the
-   * darknet jitter's random scale shrinks the smallest shapes below a cell (docs/demo.md: VOC07 mAP
+   * darknet jitter's random scale shrinks the smallest shapes below a cell (docs/history.md: VOC07 mAP
    * 0.447 → 0.585 at 2,000 steps without it).
    */
   augment: AugmentOptions | false;
@@ -94,10 +94,10 @@ export interface DemoOptions {
   /**
    * Learning-rate decay after the burn-in: 'step' (default: the base rate until 85 % of the steps, then
    * ÷10, and ÷10 again at 95 %: `lrMilestones`) or 'cosine' (to lr/50). The class term starts to fall late, so holding
-   * the rate helps: VOC07 mAP 0.172 vs 0.113 with cosine (docs/demo.md).
+   * the rate helps: VOC07 mAP 0.172 vs 0.113 with cosine (docs/history.md).
    */
   lrDecay: 'cosine' | 'step';
-  /** For `lrDecay: 'step'`: the fractions of the steps where the rate is divided by 10 (default 0.85, 0.95; docs/demo.md). */
+  /** For `lrDecay: 'step'`: the fractions of the steps where the rate is divided by 10 (default 0.85, 0.95; docs/history.md). */
   lrMilestones: number[];
   /** Darknet-style burn-in over the first 5% of the steps (default on). */
   warmup: boolean;
@@ -107,7 +107,7 @@ export interface DemoOptions {
    * Extra worker threads for data-parallel training (`train`'s `workers`; default 1: both cores). Each
    * step's `batchSize` images are split into `workers + 1` micro-batches, one per thread, and wasm runs
    * single-threaded in each. Ignored (0) on tfjs-node. At batch 8 on 96 px images one process with two
-   * XNNPACK threads trains 38–40 images/s here, one thread plus one worker 50 (docs/demo.md).
+   * XNNPACK threads trains 38–40 images/s here, one thread plus one worker 50 (docs/history.md).
    */
   workers: number;
 }

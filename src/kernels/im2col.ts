@@ -1,7 +1,7 @@
 /**
  * The geometry of a 2-D convolution and im2col in the `[K, N]` layout used by the filter gradient
- * (`conv-kernels.ts`). Plain loops over Float32Arrays, free of TF.js, so that the helper threads of
- * `kernel-threads.ts` can run them.
+ * (`conv.ts`). Plain loops over Float32Arrays, free of TF.js, so that the helper threads of
+ * `thread-pool.ts` can run them.
  *
  * @internal
  * @packageDocumentation

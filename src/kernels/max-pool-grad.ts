@@ -1,6 +1,6 @@
 /**
  * The max-pool gradient loop of the wasm training kernels, free of TF.js so that the helper threads of
- * `kernel-threads.ts` can run it.
+ * `thread-pool.ts` can run it.
  *
  * @internal
  * @packageDocumentation

@@ -1,5 +1,5 @@
 /**
- * The tasks of `kernel-threads.ts`: each the loop of one training kernel over an index range
+ * The tasks of `thread-pool.ts`: each the loop of one training kernel over an index range
  * `lo … hi−1`, reading and writing the wasm heap at byte offsets passed as plain numbers, so that a
  * helper thread on the same shared memory can run any part of it. Part k writes its partial sums (the
  * batch-norm statistics) at its own slot, `sums + 16·C·k` bytes (2C float64). Free of TF.js: the helper

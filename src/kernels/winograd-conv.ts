@@ -1,9 +1,9 @@
 /**
  * Winograd F(2×2, 3×3) convolution kernels for the wasm backend: the forward convolution (`Conv2D`, and
  * `FusedConv2D` without bias or activation, as tfjs-layers' `Conv2D` calls it, in training steps; see
- * `conv-kernels.ts`) and both gradients, for
+ * `conv.ts`) and both gradients, for
  * 3×3 stride-1 convolutions with at least {@link WINOGRAD_MIN_CHANNELS} input and output channels.
- * The transforms are JS loops (`winograd.ts`, split over the helper threads of `kernel-threads.ts` when
+ * The transforms are JS loops (`winograd.ts`, split over the helper threads of `thread-pool.ts` when
  * there are any); the 16 matrix products per convolution run on the backend's `BatchMatMul` (XNNPACK),
  * one at a time: wasm's `BatchMatMul` with a batch dimension > 1 is far slower than 16 single products
  * (docs/benchmarks.md).

@@ -21,7 +21,7 @@
  *   tiles is the contraction of `[cin, tiles] × [tiles, cout]` matrix products.
  *
  * Everything here works on plain Float32Arrays (NHWC data, HWIO filters); the kernels in
- * `winograd-kernels.ts` bind them to a backend. Tiles are numbered `t = (b·tilesH + ty)·tilesW + tx`;
+ * `winograd-conv.ts` bind them to a backend. Tiles are numbered `t = (b·tilesH + ty)·tilesW + tx`;
  * output tile (ty, tx) covers output rows 2ty, 2ty+1 and input rows 2ty − pt … 2ty − pt + 3 (zeros
  * outside the input).
  *

@@ -2,7 +2,7 @@
  * A compact YOLOv2-family detector for small inputs and CPU budgets: darknet conv-bn-leaky blocks and
  * 2×2 max pools like tiny-YOLOv2, but with a configurable depth (hence output stride) and width, and
  * the head on a finer grid. On the synthetic-shapes demo it learns which shape sits in which cell where
- * tiny-YOLOv2 ×0.25 (4–8 filters in its first layers, stride 32) stays at chance (docs/demo.md).
+ * tiny-YOLOv2 ×0.25 (4–8 filters in its first layers, stride 32) stays at chance (docs/history.md).
  *
  * @packageDocumentation
  */

@@ -161,7 +161,7 @@ tf.serialization.registerClass(Reorg);
  * full-size gradient, which at 416×416, batch 8 overflows the 4 GB wasm heap).
  * Also returns the batch mean and variance (for the moving averages; the caller disposes them).
  * When {@link registerTrainingKernels} has installed the fused kernels for the active backend (cpu,
- * wasm), the forward and backward passes each run as one kernel (bn-kernels.ts) with the same formulas.
+ * wasm), the forward and backward passes each run as one kernel (kernels/batch-norm.ts) with the same formulas.
  * @internal
  */
 export function batchNormTraining(

@@ -92,7 +92,7 @@ export interface SyntheticOptions {
    * `maxIoU`]. With 0.5, a placement that would hide more than half of an earlier shape — or touch one
    * drawn in a colour closer than `minContrast`, so the two merge — is redrawn like one above `maxIoU`.
    * Without it, a small shape can vanish under a large one (IoU ≤ 0.3 allows that) and keep its label:
-   * at the demo's settings 4 % of the objects are less than a quarter visible (docs/demo.md).
+   * at the demo's settings 4 % of the objects are less than a quarter visible (docs/history.md).
    */
   minVisible?: number;
 }

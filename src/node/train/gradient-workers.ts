@@ -6,7 +6,7 @@
  *
  * Why: on the wasm backend much of a small-image training step is JavaScript (batch norm, im2col, the
  * loss) and small convolutions that XNNPACK's second thread barely speeds up; two single-threaded
- * replicas use both cores for all of it (docs/demo.md has the measurements).
+ * replicas use both cores for all of it (docs/history.md has the measurements).
  *
  * @packageDocumentation
  */
