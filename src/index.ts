@@ -33,7 +33,7 @@ export type { DecodedBoxes } from './head/decode.js';
 export { decodeBoxes, MAX_LOG_SCALE } from './head/decode.js';
 export type { YOLOv2LossConfig, ResolvedLossConfig, LossPreset } from './loss/presets.js';
 export { LOSS_PRESETS, LOSS_DEFAULTS, resolveLossConfig } from './loss/presets.js';
-export type { Annotation, TargetStats, YOLOv2Targets } from './loss/targets.js';
+export type { Annotation, PackTargetsOptions, TargetStats, YOLOv2Targets, GroundTruthOutside } from './loss/targets.js';
 export { packTargets, buildTargets } from './loss/targets.js';
 export type { YOLOv2LossTerms, LossState } from './loss/yolov2-loss.js';
 export { YOLOv2Loss } from './loss/yolov2-loss.js';

@@ -13,6 +13,7 @@ import { MAX_LOG_SCALE } from '../head/decode.js';
 import { ShapeError, TargetError, describe } from '../errors.js';
 import { type HeadDims, gridPriors, toNHWC } from '../head/layout.js';
 import type { ResolvedLossConfig } from './presets.js';
+import { type GroundTruthOutside, checkGroundTruthBox } from './ground-truth-box.js';
 
 /** Assignment statistics. */
 export interface TargetStats {
@@ -110,7 +111,7 @@ export function assign(fn: string, raw: Float32Array, dims: HeadDims, gt: Ground
   const { batch: B, height: H, width: W, numAnchors: A, numClasses: C, depth: D, rows: N } = dims;
   const perImage = H * W * A;
   const priors: Anchor[] = gridPriors(cfg, H, W);
-  const images = parseImages(fn, gt, B, C, W, H);
+  const images = parseImages(fn, gt, B, C, W, H, cfg.outside);
 
   const noobj = new Float32Array(N);
   const prior = new Float32Array(N);
@@ -257,7 +258,7 @@ function bestIoUs(
 }
 
 /** Validate the ground-truth rows and convert them to grid units, skipping padding. */
-function parseImages(fn: string, gt: GroundTruth, B: number, C: number, W: number, H: number): GTObject[][] {
+function parseImages(fn: string, gt: GroundTruth, B: number, C: number, W: number, H: number, outside: GroundTruthOutside): GTObject[][] {
   const { data, perImage } = gt;
   const images: GTObject[][] = [];
   for (let b = 0; b < B; b++) {
@@ -266,14 +267,13 @@ function parseImages(fn: string, gt: GroundTruth, B: number, C: number, W: numbe
       const o = (b * perImage + r) * 5;
       const cls = data[o];
       if (cls < 0 && cls > -Infinity) continue; // padding, wherever it stands
-      const [cx, cy, w, h] = [data[o + 1], data[o + 2], data[o + 3], data[o + 4]];
       if (!Number.isFinite(cls)) {
         throw new TargetError(`${fn}: image ${b}, row ${r}: classId must be finite, got ${describe(cls)}`, b, r);
       }
       if (!Number.isInteger(cls) || cls >= C) {
         throw new TargetError(`${fn}: image ${b}, row ${r}: classId must be an integer < C = ${C} (or < 0 for padding), got ${cls}`, b, r);
       }
-      checkBox(fn, b, r, cx, cy, w, h);
+      const [cx, cy, w, h] = checkGroundTruthBox(fn, b, r, data[o + 1], data[o + 2], data[o + 3], data[o + 4], outside);
       objs.push({ row: r, cls, gx: cx * W, gy: cy * H, gw: w * W, gh: h * H, area: w * h });
     }
     images.push(objs);
@@ -301,14 +301,4 @@ function matchAnchor(mode: ResolvedLossConfig['anchorMatch'], g: GTObject, i: nu
     }
   }
   return bestA;
-}
-
-/** Throw a TargetError unless (cx, cy, w, h) is finite with w, h > 0. @internal */
-export function checkBox(fn: string, b: number, r: number, cx: number, cy: number, w: number, h: number): void {
-  if (![cx, cy, w, h].every(Number.isFinite)) {
-    throw new TargetError(`${fn}: image ${b}, row ${r}: box (cx, cy, w, h) must be finite, got (${[cx, cy, w, h].map(describe).join(', ')})`, b, r);
-  }
-  if (!(w > 0) || !(h > 0)) {
-    throw new TargetError(`${fn}: image ${b}, row ${r}: box w and h must be > 0, got w = ${w}, h = ${h}`, b, r);
-  }
 }

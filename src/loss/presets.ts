@@ -7,6 +7,7 @@
 import { type Anchor, VOC_ANCHORS_RELATIVE } from '../anchors.js';
 import { ValueError, describe } from '../errors.js';
 import { type HeadSpec, assertHeadSpec } from '../head/layout.js';
+import { GROUND_TRUTH_OUTSIDE, type GroundTruthOutside } from './ground-truth-box.js';
 import { assertNumber, assertOneOf } from '../validate.js';
 
 /**
@@ -65,6 +66,18 @@ export interface YOLOv2LossConfig extends HeadSpec {
    * their prior with weight `scale` (docs/math.md §6). Off by default (`undefined` or `null`).
    */
   priorWarmup?: { images: number; scale: number } | null;
+  /**
+   * Ground-truth boxes outside the image (`cx`, `cy` outside [0, 1], `w`, `h` above 1): `'error'` (default)
+   * throws a TargetError naming image, row and value; `'clip'` intersects them with the image. See
+   * {@link GroundTruthOutside}.
+   */
+  outside?: GroundTruthOutside;
+  /**
+   * Check that the head output is finite before computing anything (default `true`): NaN or ±Inf throws a
+   * ValueError naming the first bad position. `false` skips the check (one pass over the output), e.g. when
+   * the trainer's NaN/Inf guard is to catch such a step instead.
+   */
+  checkFinite?: boolean;
 }
 
 /** A config with every option filled in (see {@link resolveLossConfig}). */
@@ -93,6 +106,8 @@ export const LOSS_DEFAULTS: Readonly<Omit<ResolvedLossConfig, 'anchors' | 'numCl
   emptyImages: 'noobj',
   reduction: 'batch-mean',
   priorWarmup: null,
+  outside: 'error',
+  checkFinite: true,
 });
 
 const KNOWN_KEYS = new Set(['anchors', 'numClasses', ...Object.keys(LOSS_DEFAULTS)]);
@@ -129,6 +144,8 @@ export function resolveLossConfig(fn: string, config: YOLOv2LossConfig): Resolve
   assertOneOf(fn, 'classLoss', c.classLoss, ['softmax-ce', 'softmax-mse']);
   assertOneOf(fn, 'emptyImages', c.emptyImages, ['noobj', 'skip']);
   assertOneOf(fn, 'reduction', c.reduction, ['batch-mean', 'sum']);
+  assertOneOf(fn, 'outside', c.outside, GROUND_TRUTH_OUTSIDE);
+  if (typeof c.checkFinite !== 'boolean') throw new ValueError(`${fn}: 'checkFinite' must be a boolean, got ${describe(c.checkFinite)}`);
   if (c.priorWarmup !== null) {
     if (typeof c.priorWarmup !== 'object') {
       throw new ValueError(`${fn}: 'priorWarmup' must be { images, scale } or null, got ${describe(c.priorWarmup)}`);

@@ -6,13 +6,16 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Assignment, type TargetStats, assign, checkBox, readNHWC, readTargets } from './assign.js';
+import { type Assignment, type TargetStats, assign, readNHWC, readTargets } from './assign.js';
+import { assertFiniteOutput } from './finite-output.js';
+import { GROUND_TRUTH_OUTSIDE, type GroundTruthOutside, checkGroundTruthBox } from './ground-truth-box.js';
 import { ShapeError, TargetError, ValueError, describe } from '../errors.js';
 import { type HeadDims, headDims } from '../head/layout.js';
 import { type YOLOv2LossConfig, resolveLossConfig } from './presets.js';
-import { assertNumber } from '../validate.js';
+import { assertKnownKeys, assertNumber, assertOneOf } from '../validate.js';
 
 export type { TargetStats } from './assign.js';
+export type { GroundTruthOutside } from './ground-truth-box.js';
 
 /** One annotation for {@link packTargets}: class id and a centre box normalised to 0…1 of the image. */
 export interface Annotation {
@@ -22,20 +25,41 @@ export interface Annotation {
   box: readonly [cx: number, cy: number, w: number, h: number];
 }
 
+/** Options of {@link packTargets}. */
+export interface PackTargetsOptions {
+  /** `N`, rows per image; default the largest image's count (at least 1). */
+  maxBoxes?: number;
+  /**
+   * Boxes outside the image (`cx`, `cy` outside [0, 1], `w`, `h` above 1): `'error'` (default) throws a
+   * TargetError naming image, row and value; `'clip'` intersects them with the image. See {@link GroundTruthOutside}.
+   */
+  outside?: GroundTruthOutside;
+}
+
+const PACK_KEYS = ['maxBoxes', 'outside'] as const;
+
 /**
  * Pack per-image annotation lists into the padded ground-truth tensor `[B, N, 5]` of rows
  * `(classId, cx, cy, w, h)`; padding rows are `(−1, 0, 0, 0, 0)`.
  *
  * @param annotations one array per image (an empty array is an image without objects).
- * @param maxBoxes `N`; default the largest image's count (at least 1).
+ * @param options `{ maxBoxes, outside }` (see {@link PackTargetsOptions}), or `maxBoxes` alone as a number.
  * @throws TargetError (naming image and row) for a non-integer or negative class id, non-finite numbers,
- *   or `w ≤ 0`/`h ≤ 0`; ValueError when an image has more than `maxBoxes` objects or there is no image.
+ *   `w ≤ 0`/`h ≤ 0`, or a box outside the image (unless `outside: 'clip'`); ValueError when an image has more
+ *   than `maxBoxes` objects, there is no image, or for an unknown option.
  */
-export function packTargets(annotations: ReadonlyArray<ReadonlyArray<Annotation>>, maxBoxes?: number): tf.Tensor3D {
+export function packTargets(
+  annotations: ReadonlyArray<ReadonlyArray<Annotation>>,
+  options?: number | PackTargetsOptions,
+): tf.Tensor3D {
   const fn = 'packTargets';
   if (!Array.isArray(annotations) || annotations.length === 0) {
     throw new ValueError(`${fn}: 'annotations' must be a non-empty array (one array per image), got ${describe(annotations)}`);
   }
+  const opts: PackTargetsOptions = typeof options === 'number' ? { maxBoxes: options } : (options ?? {});
+  if (typeof options !== 'number') assertKnownKeys(fn, 'options', options, PACK_KEYS);
+  const { maxBoxes, outside = 'error' } = opts;
+  assertOneOf(fn, 'outside', outside, GROUND_TRUTH_OUTSIDE);
   const largest = Math.max(1, ...annotations.map((a) => (Array.isArray(a) ? a.length : 0)));
   if (maxBoxes !== undefined) assertNumber(fn, 'maxBoxes', maxBoxes, { min: 1, integer: true });
   const n = maxBoxes ?? largest;
@@ -60,8 +84,7 @@ export function packTargets(annotations: ReadonlyArray<ReadonlyArray<Annotation>
       if (!Array.isArray(box) || box.length !== 4) {
         throw new TargetError(`${fn}: image ${b}, row ${r}: 'box' must be [cx, cy, w, h], got ${describe(box)}`, b, r);
       }
-      checkBox(fn, b, r, box[0], box[1], box[2], box[3]);
-      data.set([classId, box[0], box[1], box[2], box[3]], o);
+      data.set([classId, ...checkGroundTruthBox(fn, b, r, box[0], box[1], box[2], box[3], outside)], o);
     }
   });
   return tf.tensor3d(data, [annotations.length, n, 5]);
@@ -97,14 +120,18 @@ export interface YOLOv2Targets {
  *   objectness targets and `'prediction-wh'` weights.
  * @param targets `[B, N, 5]` rows `(classId, cx, cy, w, h)` normalised; `classId < 0` is padding.
  * @param config anchors, classes and the assignment options of {@link YOLOv2LossConfig}.
- * @throws TargetError naming the image and row for NaN/infinite values, `w ≤ 0`, `h ≤ 0` or `classId ≥ C`.
- * @throws ShapeError for mismatched shapes; ValueError for bad options.
+ * @throws TargetError naming the image and row for NaN/infinite values, `w ≤ 0`, `h ≤ 0`, `classId ≥ C`, or a
+ *   box outside the image (`cx`, `cy` outside [0, 1], `w`, `h` above 1) unless `config.outside` is `'clip'`.
+ * @throws ValueError for a non-finite output (unless `config.checkFinite` is `false`) and for bad options.
+ * @throws ShapeError for mismatched shapes.
  */
 export function buildTargets(output: tf.Tensor4D, targets: tf.Tensor3D, config: YOLOv2LossConfig): YOLOv2Targets {
   const cfg = resolveLossConfig('buildTargets', config);
   const dims = headDims('buildTargets', output, cfg);
   const gt = readTargets('buildTargets', targets, dims);
-  return assignmentToTensors(assign('buildTargets', readNHWC(output, cfg.layout), dims, gt, cfg));
+  const raw = readNHWC(output, cfg.layout);
+  if (cfg.checkFinite) assertFiniteOutput('buildTargets', raw, dims, cfg.layout);
+  return assignmentToTensors(assign('buildTargets', raw, dims, gt, cfg));
 }
 
 /** Dense grid-shaped tensors of an {@link Assignment}. @internal */

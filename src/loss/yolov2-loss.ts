@@ -17,6 +17,7 @@ import { headDims, headRows } from '../head/layout.js';
 import { type ResolvedLossConfig, type YOLOv2LossConfig, resolveLossConfig } from './presets.js';
 import { type Assignment, type TargetStats, assign, readNHWC, readTargets } from './assign.js';
 import { type YOLOv2Targets, tensorsToAssignment } from './targets.js';
+import { assertFiniteOutput } from './finite-output.js';
 
 export type { YOLOv2LossConfig } from './presets.js';
 
@@ -82,6 +83,7 @@ export class YOLOv2Loss {
     const dims = headDims('YOLOv2Loss.compute', output, this.config);
     const gt = readTargets('YOLOv2Loss.compute', targets, dims);
     const raw = readNHWC(output, this.config.layout);
+    if (this.config.checkFinite) assertFiniteOutput('YOLOv2Loss.compute', raw, dims, this.config.layout);
     const s = assign('YOLOv2Loss.compute', raw, dims, gt, this.config);
     this.lastStats = { ...s.stats };
     return this.terms(output, raw, s, state);
@@ -93,8 +95,10 @@ export class YOLOv2Loss {
    */
   computeWithTargets(output: tf.Tensor4D, targets: YOLOv2Targets, state?: LossState): YOLOv2LossTerms {
     const dims = headDims('YOLOv2Loss.computeWithTargets', output, this.config);
+    const raw = readNHWC(output, this.config.layout);
+    if (this.config.checkFinite) assertFiniteOutput('YOLOv2Loss.computeWithTargets', raw, dims, this.config.layout);
     const s = tensorsToAssignment('YOLOv2Loss.computeWithTargets', targets, dims);
-    return this.terms(output, readNHWC(output, this.config.layout), s, state);
+    return this.terms(output, raw, s, state);
   }
 
   private terms(output: tf.Tensor4D, raw: Float32Array, s: Assignment, state?: LossState): YOLOv2LossTerms {

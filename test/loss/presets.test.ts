@@ -36,9 +36,10 @@ describe('LOSS_PRESETS', () => {
   });
 
   it('the defaults are the darknet row', () => {
-    const { layout, priorWarmup, ...d } = LOSS_DEFAULTS;
+    // outside and checkFinite are input checks, not part of any implementation's loss: no preset sets them.
+    const { layout, priorWarmup, outside, checkFinite, ...d } = LOSS_DEFAULTS;
     expect(d).toEqual(LOSS_PRESETS.darknet);
-    expect([layout, priorWarmup]).toEqual(['NHWC', null]);
+    expect([layout, priorWarmup, outside, checkFinite]).toEqual(['NHWC', null, 'error', true]);
   });
 
   it('every preset resolves with anchors and classes, and can be overridden by spreading', () => {

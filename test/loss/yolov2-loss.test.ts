@@ -249,7 +249,7 @@ describe('YOLOv2Loss edge cases', () => {
 
   it('only { anchors, numClasses } gives the darknet defaults', () => {
     const { anchors: _a, numClasses: _c, ...rest } = new YOLOv2Loss(base).config;
-    expect(rest).toEqual({ ...LOSS_PRESETS.darknet, layout: 'NHWC', priorWarmup: null });
+    expect(rest).toEqual({ ...LOSS_PRESETS.darknet, layout: 'NHWC', priorWarmup: null, outside: 'error', checkFinite: true });
   });
 });
 
