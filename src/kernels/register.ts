@@ -38,6 +38,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError, describe } from '../errors.js';
+import { assertKnownKeys } from '../validate.js';
 import { BN_TRAIN_GRAD_KERNEL, BN_TRAIN_KERNEL, bnTrainCpu, bnTrainGradCpu, bnTrainGradWasm, bnTrainWasm } from './batch-norm.js';
 import { backpropFilterCpu, backpropFilterWasm, backpropInputWasm, conv2DWasm, fusedConv2DWasm } from './conv.js';
 import type { KernelFunc } from './util.js';
@@ -84,10 +85,12 @@ function backendKnown(name: string): boolean {
  * or after `tf.setBackend`.
  *
  * @returns the kernels now installed, as `'Kernel/backend'` strings.
- * @throws ValueError when `maxIm2colBytes` is not a positive number.
+ * @throws ValueError when `maxIm2colBytes` is not a positive number, for an unknown option, or when none of
+ *   the wanted backends is registered with the engine (import `@tensorflow/tfjs-backend-cpu` or `-wasm` first).
  */
 export function registerTrainingKernels(options: TrainingKernelOptions = {}): string[] {
   const fn = 'registerTrainingKernels';
+  assertKnownKeys(fn, 'options', options, ['maxIm2colBytes', 'backends']);
   if (options.maxIm2colBytes !== undefined) {
     const v = options.maxIm2colBytes;
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
@@ -98,6 +101,12 @@ export function registerTrainingKernels(options: TrainingKernelOptions = {}): st
   const wanted = options.backends ?? ['cpu', 'wasm'];
   for (const b of wanted) {
     if (b !== 'cpu' && b !== 'wasm') throw new ValueError(`${fn}: 'backends' may hold 'cpu' and 'wasm', got ${describe(b)}`);
+  }
+  if (wanted.length > 0 && !wanted.some(backendKnown)) {
+    throw new ValueError(
+      `${fn}: no ${wanted.map((b) => `'${b}'`).join(' or ')} backend is registered with the engine, so there is nothing to patch: ` +
+        `set a backend first (tf.setBackend('cpu') after importing '@tensorflow/tfjs-backend-cpu', or 'wasm' after '@tensorflow/tfjs-backend-wasm')`,
+    );
   }
   for (const k of KERNELS) {
     const key = `${k.kernelName}/${k.backendName}`;

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ValueError } from '../../src/errors.js';
 import {
@@ -245,8 +247,25 @@ describe('registerTrainingKernels', () => {
     expect(() => registerTrainingKernels({ maxIm2colBytes: 0 })).toThrow(ValueError);
     expect(() => registerTrainingKernels({ maxIm2colBytes: NaN })).toThrow(/'maxIm2colBytes' must be a finite number > 0, got NaN/);
     expect(() => registerTrainingKernels({ backends: ['webgl' as 'cpu'] })).toThrow(/'backends' may hold 'cpu' and 'wasm', got "webgl"/);
+    expect(() => registerTrainingKernels({ maxIm2colByte: 1 << 20 } as never)).toThrow(ValueError);
+    expect(() => registerTrainingKernels({ maxIm2colByte: 1 << 20 } as never)).toThrow(/unknown option 'maxIm2colByte'.*did you mean 'maxIm2colBytes'/);
     expect(trainingKernelsInstalled()).toEqual([]);
   });
+
+  it('with no backend registered (tfjs-core alone) throws "set a backend first" instead of returning []', () => {
+    // A fresh Node process that imports only tfjs-core and the library, as a user who forgot the backend would.
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const code = [
+      "import { registerTrainingKernels } from './src/kernels/index.ts';",
+      'try { console.log(JSON.stringify({ returned: registerTrainingKernels() })); }',
+      'catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+    const result = JSON.parse(out.trim().split('\n').pop() as string) as { name?: string; message?: string; returned?: string[] };
+    expect(result.returned).toBeUndefined();
+    expect(result.name).toBe('ValueError');
+    expect(result.message).toMatch(/registerTrainingKernels: no 'cpu' or 'wasm' backend is registered.*set a backend first \(tf\.setBackend/);
+  }, 60_000);
 });
 
 describe('training a model with the kernels', () => {
