@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 import { ShapeError, describe } from './errors.js';
-import { assertNumber, assertOneOf } from './validate.js';
+import { assertKnownKeys, assertNumber, assertOneOf } from './validate.js';
 
 /** A prior box size `(w, h)`; the unit is given separately by {@link AnchorUnits}. */
 export type Anchor = readonly [w: number, h: number];
@@ -74,6 +74,8 @@ export function assertAnchors(fn: string, anchors: unknown): asserts anchors is 
   });
 }
 
+const GRID_KEYS = ['width', 'height'];
+
 /**
  * The grid priors `(p_w, p_h)` in grid cells for a given grid.
  *
@@ -87,6 +89,7 @@ export function assertAnchors(fn: string, anchors: unknown): asserts anchors is 
  */
 export function gridAnchors(anchors: readonly Anchor[], units: AnchorUnits, grid: { width: number; height: number }): Anchor[] {
   assertAnchors('gridAnchors', anchors);
+  assertKnownKeys('gridAnchors', 'grid', grid, GRID_KEYS);
   assertOneOf('gridAnchors', 'units', units, ANCHOR_UNITS);
   assertNumber('gridAnchors', 'grid.width', grid?.width, { min: 1, integer: true });
   assertNumber('gridAnchors', 'grid.height', grid?.height, { min: 1, integer: true });
@@ -108,6 +111,7 @@ export function convertAnchors(
   grid: { width: number; height: number },
 ): Anchor[] {
   assertOneOf('convertAnchors', 'to', to, ANCHOR_UNITS);
+  assertKnownKeys('convertAnchors', 'grid', grid, GRID_KEYS);
   const inGrid = gridAnchors(anchors, from, grid);
   return to === 'grid' ? inGrid : inGrid.map(([w, h]) => [w / grid.width, h / grid.height] as Anchor);
 }

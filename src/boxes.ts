@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, describe } from './errors.js';
-import { assertOneOf } from './validate.js';
+import { assertKnownKeys, assertOneOf } from './validate.js';
 
 /** Corner `(x1, y1, x2, y2)` or centre `(cx, cy, w, h)` box format. */
 export type BoxFormat = 'xyxy' | 'cxcywh';
@@ -111,6 +111,7 @@ export interface BoxIoUArrayOptions {
  * @returns `Float64Array` of `N × M`, row-major: `iou[n * M + m]`; `0` where the union is `0`.
  */
 export function boxIoUArrays(a: ArrayLike<number>, b: ArrayLike<number>, options: BoxIoUArrayOptions = {}): Float64Array {
+  assertKnownKeys('boxIoUArrays', 'options', options, ['format', 'pixelConvention']);
   const { format = 'xyxy', pixelConvention = 'continuous' } = options;
   assertOneOf('boxIoUArrays', 'format', format, FORMATS);
   assertOneOf('boxIoUArrays', 'pixelConvention', pixelConvention, ['continuous', 'inclusive'] as const);

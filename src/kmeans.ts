@@ -7,7 +7,7 @@
 import { mulberry32 } from './random.js';
 import { type Anchor, type AnchorUnits, ANCHOR_UNITS } from './anchors.js';
 import { ShapeError, ValueError, describe } from './errors.js';
-import { assertNumber, assertOneOf } from './validate.js';
+import { assertKnownKeys, assertNumber, assertOneOf } from './validate.js';
 
 /** Options of {@link kmeansAnchors}. */
 export interface KmeansAnchorsOptions {
@@ -96,6 +96,7 @@ export function kmeansAnchors(
   options: KmeansAnchorsOptions = {},
 ): KmeansAnchorsResult {
   const fn = 'kmeansAnchors';
+  assertKnownKeys(fn, 'options', options, ['seed', 'maxIterations', 'units', 'gridSize', 'restarts']);
   const { seed = 0, maxIterations = 300, units = 'grid', gridSize = 13, restarts = 20 } = options;
   if (sizes == null || typeof sizes.length !== 'number') {
     throw new ShapeError(`${fn}: 'sizes' must be an array of [w, h] pairs, got ${describe(sizes)}`);

@@ -35,3 +35,11 @@ describe('anchors', () => {
     expect(() => gridAnchors(VOC_ANCHORS, 'grid', { width: 12.5, height: 13 })).toThrow(/grid.width.*integer/);
   });
 });
+
+describe('anchor grids (issue 18, item 5)', () => {
+  it("an unknown key in 'grid' is a ValueError naming it", () => {
+    expect(() => gridAnchors(VOC_ANCHORS, 'grid', { width: 13, height: 13, heigth: 12 } as never)).toThrow(ValueError);
+    expect(() => gridAnchors(VOC_ANCHORS, 'grid', { width: 13, height: 13, heigth: 12 } as never)).toThrow(/gridAnchors: unknown option 'heigth' in 'grid'/);
+    expect(() => convertAnchors(VOC_ANCHORS, 'grid', 'relative', { width: 13, height: 13, stride: 32 } as never)).toThrow(/convertAnchors: unknown option 'stride' in 'grid'/);
+  });
+});

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boxIoU, boxIoUArrays, cxcywhToXyxy, iouFloat32, ShapeError, xyxyToCxcywh } from '../src/index.js';
+import { boxIoU, boxIoUArrays, cxcywhToXyxy, iouFloat32, ShapeError, ValueError, xyxyToCxcywh } from '../src/index.js';
 import { expectNoLeak } from './helpers.js';
 
 // Two boxes with IoU exactly 0.625 (the turicreate fixture shape):
@@ -145,5 +145,13 @@ describe('boxIoUArrays and iouFloat32', () => {
     const ref = boxIoUArrays(ta.dataSync(), tb.dataSync());
     for (let i = 0; i < tv.length; i++) expect(tv[i]).toBeCloseTo(ref[i], 5);
     tf.dispose([ta, tb, t]);
+  });
+});
+
+describe('boxIoUArrays options (issue 18, item 5)', () => {
+  it('a misspelled option is a ValueError naming it', () => {
+    // 'pixelConvension' would otherwise silently score with the continuous convention
+    expect(() => boxIoUArrays([0, 0, 1, 1], [0, 0, 1, 1], { pixelConvension: 'inclusive' } as never)).toThrow(ValueError);
+    expect(() => boxIoUArrays([0, 0, 1, 1], [0, 0, 1, 1], { pixelConvension: 'inclusive' } as never)).toThrow(/boxIoUArrays: unknown option 'pixelConvension'.*did you mean 'pixelConvention'/);
   });
 });

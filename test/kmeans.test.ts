@@ -134,3 +134,11 @@ describe('kmeansAnchors', () => {
     expect(() => kmeansAnchors(sizes, 1, { restarts: 0 })).toThrow(/'restarts'/);
   });
 });
+
+describe('kmeansAnchors options (issue 18, item 5)', () => {
+  it('a misspelled option is a ValueError naming it, not a silently used default', () => {
+    const sizes: Array<[number, number]> = [[0.1, 0.2], [0.3, 0.3], [0.5, 0.4]];
+    expect(() => kmeansAnchors(sizes, 2, { restart: 5 } as never)).toThrow(ValueError);
+    expect(() => kmeansAnchors(sizes, 2, { restart: 5 } as never)).toThrow(/kmeansAnchors: unknown option 'restart'.*did you mean 'restarts'/);
+  });
+});

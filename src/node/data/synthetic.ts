@@ -27,7 +27,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ValueError } from '../../errors.js';
-import { assertNumber } from '../../validate.js';
+import { assertKnownKeys, assertNumber } from '../../validate.js';
 import type { DetectionDataset, DetectionSample, RGBImage, SampleObject } from './datasets.js';
 import { Rng, deriveSeed } from './rng.js';
 import { writeVOCAnnotation } from './voc-xml.js';
@@ -114,8 +114,11 @@ export interface ResolvedSyntheticOptions {
   minVisible: number;
 }
 
+const SYNTHETIC_OPTION_KEYS = ['width', 'height', 'minObjects', 'maxObjects', 'minSize', 'maxSize', 'maxIoU', 'clutterLines', 'noise', 'background', 'gradientRange', 'minContrast', 'minVisible'];
+
 /** Validate and fill in the defaults of {@link SyntheticOptions}. */
 export function resolveSyntheticOptions(options: SyntheticOptions = {}, fn = 'generateSyntheticSample'): Readonly<ResolvedSyntheticOptions> {
+  assertKnownKeys(fn, 'options', options, SYNTHETIC_OPTION_KEYS);
   const width = options.width ?? 416;
   const height = options.height ?? width;
   assertNumber(fn, 'width', width, { min: 16, max: 8192, integer: true });
@@ -488,6 +491,7 @@ export class SyntheticDataset implements DetectionDataset {
   readonly options: Readonly<ResolvedSyntheticOptions>;
 
   constructor(options: SyntheticOptions & { seed?: number; length?: number } = {}) {
+    assertKnownKeys('SyntheticDataset', 'options', options, ['seed', 'length', ...SYNTHETIC_OPTION_KEYS]);
     const { seed = 0, length = 1000, ...rest } = options;
     assertNumber('SyntheticDataset', 'seed', seed, { integer: true });
     assertNumber('SyntheticDataset', 'length', length, { min: 0, integer: true });

@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import { FormatError } from '../../errors.js';
+import { FormatError, ValueError, describe } from '../../errors.js';
+import { assertKnownKeys } from '../../validate.js';
 
 /** One `<object>` of a VOC annotation. */
 export interface VOCObject {
@@ -121,8 +122,16 @@ const builder = new XMLBuilder({ format: true, indentBy: '\t', suppressEmptyNode
 /**
  * Write a VOC annotation XML document (the layout of the VOC2007 files).
  * `readVOCAnnotation(writeVOCAnnotation(a))` gives `a` back.
+ * @throws ValueError for a field the format has no place for (e.g. a misspelled `objects` or `difficult`),
+ *   naming it, or when `objects` is not an array.
  */
 export function writeVOCAnnotation(annotation: VOCAnnotation): string {
+  const fn = 'writeVOCAnnotation';
+  assertKnownKeys(fn, 'annotation', annotation, ['filename', 'folder', 'size', 'objects']);
+  if (!Array.isArray(annotation?.objects)) {
+    throw new ValueError(`${fn}: 'annotation.objects' must be an array of objects, got ${describe(annotation?.objects)}`);
+  }
+  annotation.objects.forEach((o, i) => assertKnownKeys(fn, `annotation.objects[${i}]`, o, ['name', 'box', 'difficult', 'truncated', 'pose']));
   const doc = {
     annotation: {
       ...(annotation.folder !== undefined ? { folder: annotation.folder } : {}),

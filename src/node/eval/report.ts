@@ -10,6 +10,7 @@
 import { renderVegaLitePNG, renderVegaLiteSVG } from './chart.js';
 import { writeFile } from 'node:fs/promises';
 import { ValueError, describe } from '../../errors.js';
+import { assertKnownKeys } from '../../validate.js';
 
 /**
  * `x` with `digits` digits after the point, exactly as Python's `format(x, '.{digits}f')`:
@@ -86,6 +87,7 @@ export interface VOCReportInput {
  * mean is over the other classes, as `vocAP` computed it. No trailing newline.
  */
 export function formatVOCReport(result: VOCReportInput, options: { classNames?: readonly string[]; metric?: 'voc07' | 'voc2010' } = {}): string {
+  assertKnownKeys('formatVOCReport', 'options', options, ['classNames', 'metric']);
   const metric = options.metric ?? result.metric ?? 'voc07';
   const lines = [`VOC07 metric? ${metric === 'voc07' ? 'Yes' : 'No'}`];
   for (const k of result.perClass) {
@@ -141,6 +143,8 @@ export interface PRCurveOptions {
   scale?: number;
 }
 
+const PR_CURVE_KEYS = ['layout', 'classNames', 'title', 'width', 'columns', 'maxPoints', 'scale'];
+
 /** What the plots need: a `vocAP` result (classes with `ap: null` or no detections are left out). */
 export interface PRCurveInput extends VOCReportInput {
   perClass: ReadonlyArray<{ classId: number; name?: string; ap: number | null; precision: ArrayLike<number>; recall: ArrayLike<number> }>;
@@ -151,6 +155,7 @@ export interface PRCurveInput extends VOCReportInput {
  * detection order (the points vocAP returns), labelled "name (AP)".
  */
 export function prCurveSpec(result: PRCurveInput, options: PRCurveOptions = {}): Record<string, unknown> {
+  assertKnownKeys('prCurveSpec', 'options', options, PR_CURVE_KEYS);
   const { layout = 'overlay', classNames, maxPoints = 400, columns = 5 } = options;
   const metric = result.metric ?? 'voc07';
   const title = options.title ?? `Precision–recall (${metric === 'voc07' ? 'VOC07' : 'VOC2010'}, mAP ${formatFixed(result.mAP, 4)})`;
@@ -192,15 +197,18 @@ export function prCurveSpec(result: PRCurveInput, options: PRCurveOptions = {}):
 
 /** Render the precision–recall curves to an SVG string (vega-lite → vega, headless renderer). */
 export async function renderPRCurvesSVG(result: PRCurveInput, options: PRCurveOptions = {}): Promise<string> {
+  assertKnownKeys('renderPRCurvesSVG', 'options', options, PR_CURVE_KEYS);
   return renderVegaLiteSVG(prCurveSpec(result, options));
 }
 
 /** Render the precision–recall curves to PNG bytes (SVG rasterised by sharp). */
 export async function renderPRCurvesPNG(result: PRCurveInput, options: PRCurveOptions = {}): Promise<Buffer> {
+  assertKnownKeys('renderPRCurvesPNG', 'options', options, PR_CURVE_KEYS);
   return renderVegaLitePNG(prCurveSpec(result, options), options.scale ?? 2);
 }
 
 /** Write the precision–recall curves as a PNG file. */
 export async function writePRCurvesPNG(path: string, result: PRCurveInput, options: PRCurveOptions = {}): Promise<void> {
+  assertKnownKeys('writePRCurvesPNG', 'options', options, PR_CURVE_KEYS);
   await writeFile(path, await renderPRCurvesPNG(result, options));
 }

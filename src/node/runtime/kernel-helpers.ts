@@ -14,6 +14,7 @@ import {
   HELPER_BUSY, HELPER_DONE, HELPER_FAILED, HELPER_STATE_BYTES, type HelperInit, type HelperRequest, readHelperError,
 } from './kernel-helper-messages.js';
 import { spawnWorker, workerScript } from './worker-script.js';
+import { assertKnownKeys } from '../../validate.js';
 
 /** Running kernel helper threads; {@link KernelThreads.stop} them when done. */
 export interface KernelThreads {
@@ -57,6 +58,7 @@ interface WasmBackendInternals {
  * @throws ValueError for bad options, YOLOv2Error when helpers are running already or a helper fails to start.
  */
 export async function startKernelThreads(options: KernelThreadsOptions = {}): Promise<KernelThreads | null> {
+  assertKnownKeys('startKernelThreads', 'options', options, ['helpers', 'timeoutMs', 'memory']);
   const helpers = options.helpers ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isInteger(helpers) || helpers < 1 || helpers > 15) {
     throw new ValueError(`startKernelThreads: 'helpers' must be an integer from 1 to 15, got ${String(helpers)}`);

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError, YOLOv2Error, describe } from '../../errors.js';
-import { assertNumber } from '../../validate.js';
+import { assertKnownKeys, assertNumber } from '../../validate.js';
 import type { startKernelThreads } from './kernel-helpers.js';
 import { initWasmBackend, logicalCores } from './wasm-threads.js';
 
@@ -98,6 +98,7 @@ export async function selectBackend(
       `selectBackend: 'preference' must be one of ${NAMES.map((n) => `'${n}'`).join(', ')} or a list of them, got ${describe(preference)}`,
     );
   }
+  assertKnownKeys('selectBackend', 'options', options, ['strict', 'log', 'importModule', 'wasmThreads']);
   const { strict = false, log = true, importModule = (s: string) => import(s), wasmThreads = Math.min(8, logicalCores()) } = options;
   assertNumber('selectBackend', 'wasmThreads', wasmThreads, { min: 1, max: 8, integer: true });
   const preferred = prefs.flatMap((p) => BACKEND_CANDIDATES.filter((c) => c.backend === p));

@@ -24,7 +24,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { kernelThreadPool } from '../../kernels/thread-pool.js';
-import { assertNumber } from '../../validate.js';
+import { assertKnownKeys, assertNumber } from '../../validate.js';
 import { startKernelThreads } from './kernel-helpers.js';
 
 /** What {@link initWasmBackend} did. */
@@ -94,6 +94,7 @@ export function logicalCores(): number {
 export async function initWasmBackend(threads: number = Math.min(8, logicalCores()), options: WasmBackendOptions = {}): Promise<WasmBackendInit> {
   // the C++ side caps the pool at 8 (it pre-creates 8 workers)
   assertNumber('initWasmBackend', 'threads', threads, { min: 1, max: 8, integer: true });
+  assertKnownKeys('initWasmBackend', 'options', options, ['kernelHelpers']);
   const require = createRequire(import.meta.url);
   const api = require('@tensorflow/tfjs-backend-wasm') as WasmModuleApi;
   if (tf.engine().registry['wasm'] !== undefined) {
@@ -101,25 +102,70 @@ export async function initWasmBackend(threads: number = Math.min(8, logicalCores
     return { threads: api.getThreadsCount(), kernelHelpers: kernelThreadPool()?.helpers ?? 0 };
   }
   if (threads === 1) return { threads: await plainStart(api), kernelHelpers: 0 };
+  const source = threadedWorkerSource(require);
+  if (typeof source !== 'string') return { threads: await plainStart(api), kernelHelpers: 0, fallbackReason: source.reason };
+  let started: number;
+  try {
+    started = await threadedStart(api, threads, source, require);
+  } catch (e) {
+    // the backend factory stays registered after a failed start: start it again, single-threaded
+    return { threads: await plainStart(api), kernelHelpers: 0, fallbackReason: e instanceof Error ? e.message : String(e) };
+  }
+  if (started < 2 || options.kernelHelpers === false) return { threads: started, kernelHelpers: 0 };
+  try {
+    const helpers = await startKernelThreads({ helpers: started - 1 });
+    return { threads: started, kernelHelpers: helpers?.helpers ?? 0 };
+  } catch (e) {
+    return { threads: started, kernelHelpers: 0, kernelHelpersFailure: e instanceof Error ? e.message : String(e) };
+  }
+}
 
+/** The pthread worker script of the installed tfjs-backend-wasm, or why it cannot be used. */
+function threadedWorkerSource(require: NodeRequire): string | { reason: string } {
   let workerSource: string;
   try {
     workerSource = (require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string })
       .wasmWorkerContents;
   } catch (e) {
-    return { threads: await plainStart(api), kernelHelpers: 0, fallbackReason: `no threaded worker script in tfjs-backend-wasm (${String(e)})` };
+    return { reason: `no threaded worker script in tfjs-backend-wasm (${String(e)})` };
   }
-  if (!workerSource.includes(WORKER_LOADER)) {
-    return { threads: await plainStart(api), kernelHelpers: 0, fallbackReason: 'the tfjs-backend-wasm worker script is not the expected version' };
-  }
+  if (!workerSource.includes(WORKER_LOADER)) return { reason: 'the tfjs-backend-wasm worker script is not the expected version' };
+  return workerSource;
+}
 
+/**
+ * Start the wasm backend on `threads` threads with the three work-arounds of the module doc in place,
+ * undone (and the temporary scripts removed) before it returns. @returns the pool's thread count.
+ * @throws when the threaded start fails.
+ */
+async function threadedStart(api: WasmModuleApi, threads: number, workerSource: string, require: NodeRequire): Promise<number> {
   const dir = mkdtempSync(join(os.tmpdir(), 'yolov2-ts-wasm-'));
   const mainPath = join(dir, 'main.js');
   const workerPath = join(dir, 'worker.js');
   // as tfjs does before making its blob: the string literals of the script hold raw newlines
   const script = workerSource.replace(/\n/g, '\\n').replace(WORKER_LOADER, `importScripts(${JSON.stringify(mainPath)});`);
   writeFileSync(workerPath, script);
+  let restore = (): void => {};
+  try {
+    restore = patchThreadedStart(mainPath, workerPath, threads, require);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    api.setThreadsCount(threads);
+    if (!(await tf.setBackend('wasm'))) throw new Error('the threaded wasm backend failed to initialise');
+    await tf.ready();
+    unrefWorkers();
+    return api.getThreadsCount();
+  } finally {
+    restore();
+    // every pool worker loaded both scripts while the backend started (emscripten waits for them)
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
+/**
+ * Work-arounds 2 and 3 of the module doc: the blob URLs of the two scripts point at their files, and
+ * `os.cpus()` reports `2·threads` cores. @returns the function that undoes both.
+ */
+function patchThreadedStart(mainPath: string, workerPath: string, threads: number, require: NodeRequire): () => void {
   const globals = globalThis as unknown as { Blob: typeof Blob };
   const RealBlob = globals.Blob;
   const realCreateObjectURL = URL.createObjectURL;
@@ -137,47 +183,21 @@ export async function initWasmBackend(threads: number = Math.min(8, logicalCores
       }
     }
   }
-  const flags = tf.env();
-  let started = 1;
-  const restore = (): void => {
+  globals.Blob = RecordingBlob;
+  URL.createObjectURL = (blob: Blob): string => {
+    const text = texts.get(blob);
+    if (text === undefined) return realCreateObjectURL(blob);
+    return text.startsWith(MAIN_SCRIPT_PREFIX) ? mainPath : workerPath;
+  };
+  osModule.cpus = (): os.CpuInfo[] => {
+    const cpus = realCpus.call(osModule);
+    return Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
+  };
+  return () => {
     globals.Blob = RealBlob;
     URL.createObjectURL = realCreateObjectURL;
     osModule.cpus = realCpus;
   };
-  try {
-    globals.Blob = RecordingBlob;
-    URL.createObjectURL = (blob: Blob): string => {
-      const text = texts.get(blob);
-      if (text === undefined) return realCreateObjectURL(blob);
-      return text.startsWith(MAIN_SCRIPT_PREFIX) ? mainPath : workerPath;
-    };
-    const doubled = (): os.CpuInfo[] => {
-      const cpus = realCpus.call(osModule);
-      return Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
-    };
-    osModule.cpus = doubled;
-    flags.set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-    api.setThreadsCount(threads);
-    if (!(await tf.setBackend('wasm'))) throw new Error('the threaded wasm backend failed to initialise');
-    await tf.ready();
-    unrefWorkers();
-    started = api.getThreadsCount();
-  } catch (e) {
-    // the backend factory stays registered after a failed start: start it again, single-threaded
-    restore();
-    return { threads: await plainStart(api), kernelHelpers: 0, fallbackReason: e instanceof Error ? e.message : String(e) };
-  } finally {
-    restore();
-    // every pool worker loaded both scripts while the backend started (emscripten waits for them)
-    rmSync(dir, { recursive: true, force: true });
-  }
-  if (started < 2 || options.kernelHelpers === false) return { threads: started, kernelHelpers: 0 };
-  try {
-    const helpers = await startKernelThreads({ helpers: started - 1 });
-    return { threads: started, kernelHelpers: helpers?.helpers ?? 0 };
-  } catch (e) {
-    return { threads: started, kernelHelpers: 0, kernelHelpersFailure: e instanceof Error ? e.message : String(e) };
-  }
 }
 
 /**

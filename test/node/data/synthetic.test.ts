@@ -276,3 +276,11 @@ describe('SyntheticDataset', () => {
     await expect(ds.get(10)).rejects.toBeInstanceOf(ValueError);
   });
 });
+
+describe('synthetic options (issue 18, item 5)', () => {
+  it('a misspelled option is a ValueError naming it', () => {
+    expect(() => generateSyntheticSample(1, { maxObject: 2 } as never)).toThrow(ValueError);
+    expect(() => generateSyntheticSample(1, { maxObject: 2 } as never)).toThrow(/generateSyntheticSample: unknown option 'maxObject'.*did you mean 'maxObjects'/);
+    expect(() => new SyntheticDataset({ lenght: 4 } as never)).toThrow(/SyntheticDataset: unknown option 'lenght'.*did you mean 'length'/);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../../../src/index.js';
+import { FormatError, ValueError } from '../../../src/index.js';
 import { readVOCAnnotation, writeVOCAnnotation } from '../../../src/node/index.js';
 import { thrown } from '../../helpers.js';
 
@@ -57,5 +57,17 @@ describe('readVOCAnnotation', () => {
     expect(e).toBeInstanceOf(FormatError);
     expect((e as FormatError).file).toBe(src);
     expect((e as FormatError).line).toBeGreaterThan(1);
+  });
+});
+
+describe('writeVOCAnnotation fields (issue 18, item 5)', () => {
+  it('a field the format has no place for is a ValueError naming it, not silently dropped', () => {
+    const object = { name: 'cat', box: [1, 2, 3, 4] as [number, number, number, number], difficult: false, truncated: false };
+    expect(() => writeVOCAnnotation({ filename: 'a.jpg', objects: [], segmented: true } as never)).toThrow(ValueError);
+    expect(() => writeVOCAnnotation({ filename: 'a.jpg', objects: [], segmented: true } as never)).toThrow(/writeVOCAnnotation: unknown option 'segmented' in 'annotation'/);
+    expect(() => writeVOCAnnotation({ filename: 'a.jpg', objects: [object, { ...object, dificult: true }] } as never)).toThrow(
+      /unknown option 'dificult' in 'annotation.objects\[1\]'.*did you mean 'difficult'/,
+    );
+    expect(() => writeVOCAnnotation({ filename: 'a.jpg', object: [object] } as never)).toThrow(/unknown option 'object'.*did you mean 'objects'/);
   });
 });

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { cocoAP, vocAP, VOC_CLASSES } from '../../../src/index.js';
 import {
   formatCOCOSummary, formatFixed, formatInputSizeLine, formatInputSizeTable, formatVOCReport, prCurveSpec, renderPRCurvesSVG,
-  writePRCurvesPNG,
+  writePRCurvesPNG, renderPRCurvesPNG,
 } from '../../../src/node/index.js';
+import { ValueError } from '../../../src/errors.js';
 
 describe('formatFixed: Python format(x, ".Nf")', () => {
   it('matches Python on exact binary ties (half to even) and elsewhere', () => {
@@ -113,5 +114,17 @@ describe('precision–recall curves', () => {
       expect(png.readUInt32BE(16)).toBeGreaterThan(300); // width in pixels
     }
     await rm(dir, { recursive: true });
+  });
+});
+
+describe('report options (issue 18, item 5)', () => {
+  const r = { mAP: 1, metric: 'voc07' as const, perClass: [{ classId: 0, name: 'cat', ap: 1, precision: [1], recall: [1] }] };
+  it('a misspelled option is a ValueError naming it, in every function that takes options', async () => {
+    expect(() => formatVOCReport(r, { classNmes: ['cat'] } as never)).toThrow(ValueError);
+    expect(() => formatVOCReport(r, { classNmes: ['cat'] } as never)).toThrow(/formatVOCReport: unknown option 'classNmes'.*did you mean 'classNames'/);
+    expect(() => prCurveSpec(r, { maxPoint: 2 } as never)).toThrow(/prCurveSpec: unknown option 'maxPoint'.*did you mean 'maxPoints'/);
+    await expect(renderPRCurvesSVG(r, { colums: 3 } as never)).rejects.toThrow(/renderPRCurvesSVG: unknown option 'colums'.*did you mean 'columns'/);
+    await expect(renderPRCurvesPNG(r, { scal: 1 } as never)).rejects.toThrow(/renderPRCurvesPNG: unknown option 'scal'.*did you mean 'scale'/);
+    await expect(writePRCurvesPNG(join(tmpdir(), 'never-written.png'), r, { titel: 'x' } as never)).rejects.toThrow(/writePRCurvesPNG: unknown option 'titel'/);
   });
 });

@@ -187,3 +187,12 @@ describe('startKernelThreads', () => {
     expect(kernelThreadPool()?.helpers).toBe(1);
   });
 });
+
+describe('startKernelThreads options (issue 18, item 5)', () => {
+  it('a misspelled option is a ValueError naming it, before any helper starts', async () => {
+    const before = kernelThreadPool();
+    await expect(startKernelThreads({ helper: 1 } as never)).rejects.toThrow(ValueError);
+    await expect(startKernelThreads({ helper: 1 } as never)).rejects.toThrow(/startKernelThreads: unknown option 'helper'.*did you mean 'helpers'/);
+    expect(kernelThreadPool()).toBe(before);
+  });
+});

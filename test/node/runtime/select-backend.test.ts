@@ -162,3 +162,11 @@ describe('selectBackend', () => {
     expect(BACKEND_CANDIDATES.map((c) => c.backend)).toEqual(['tensorflow', 'tensorflow', 'wasm', 'cpu']);
   });
 });
+
+describe('runtime options (issue 18, item 5)', () => {
+  it('selectBackend and initWasmBackend reject a misspelled option before starting anything', async () => {
+    await expect(selectBackend('cpu', { strickt: true } as never)).rejects.toThrow(ValueError);
+    await expect(selectBackend('cpu', { strickt: true } as never)).rejects.toThrow(/selectBackend: unknown option 'strickt'.*did you mean 'strict'/);
+    await expect(initWasmBackend(2, { kernelHelper: false } as never)).rejects.toThrow(/initWasmBackend: unknown option 'kernelHelper'.*did you mean 'kernelHelpers'/);
+  });
+});
