@@ -8,7 +8,7 @@ import { type Anchor, VOC_ANCHORS_RELATIVE } from '../anchors.js';
 import { ValueError, describe } from '../errors.js';
 import { type HeadSpec, assertHeadSpec } from '../head/layout.js';
 import { GROUND_TRUTH_OUTSIDE, type GroundTruthOutside } from './ground-truth-box.js';
-import { assertNumber, assertOneOf } from '../validate.js';
+import { assertKnownKeys, assertNumber, assertOneOf } from '../validate.js';
 
 /**
  * Every option of {@link buildTargets} and {@link YOLOv2Loss} (docs/math.md §5–6). Only `anchors` and
@@ -110,7 +110,7 @@ export const LOSS_DEFAULTS: Readonly<Omit<ResolvedLossConfig, 'anchors' | 'numCl
   checkFinite: true,
 });
 
-const KNOWN_KEYS = new Set(['anchors', 'numClasses', ...Object.keys(LOSS_DEFAULTS)]);
+const KNOWN_KEYS = ['anchors', 'numClasses', ...Object.keys(LOSS_DEFAULTS)];
 
 /**
  * Fill in the defaults and validate every option.
@@ -122,11 +122,7 @@ export function resolveLossConfig(fn: string, config: YOLOv2LossConfig): Resolve
   if (typeof config !== 'object' || config === null) {
     throw new ValueError(`${fn}: 'config' must be an object { anchors, numClasses, … }, got ${describe(config)}`);
   }
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_KEYS.has(key)) {
-      throw new ValueError(`${fn}: unknown option '${key}' (known: ${[...KNOWN_KEYS].join(', ')})`);
-    }
-  }
+  assertKnownKeys(fn, 'config', config, KNOWN_KEYS);
   const defined = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
   const c = { ...LOSS_DEFAULTS, ...defined } as ResolvedLossConfig;
   assertHeadSpec(fn, c);

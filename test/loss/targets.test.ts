@@ -195,3 +195,15 @@ describe('buildTargets ignore set against a plain reference', () => {
     });
   }
 });
+
+describe('buildTargets options (issue 18, item 5)', () => {
+  it('a misspelled config key is a ValueError naming it and the closest known key', () => {
+    const output = tf.zeros([1, H, W, A * (5 + C)]) as tf.Tensor4D;
+    const targets = tf.tensor3d([[[0, 0.5, 0.5, 0.2, 0.2]]]);
+    expect(() => buildTargets(output, targets, { ...base, noobjIgnor: false } as never)).toThrow(ValueError);
+    expect(() => buildTargets(output, targets, { ...base, noobjIgnor: false } as never)).toThrow(
+      /buildTargets: unknown option 'noobjIgnor' in 'config'.*did you mean 'noobjIgnore'/,
+    );
+    tf.dispose([output, targets]);
+  });
+});

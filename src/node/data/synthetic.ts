@@ -529,6 +529,7 @@ export async function writeSyntheticVOC(
   dataset: SyntheticDataset,
   options: { imageSet?: string; format?: 'png' | 'jpg' } = {},
 ): Promise<string[]> {
+  assertKnownKeys('writeSyntheticVOC', 'options', options, ['imageSet', 'format']);
   const { imageSet = 'trainval', format = 'png' } = options;
   await mkdir(join(root, 'JPEGImages'), { recursive: true });
   await mkdir(join(root, 'Annotations'), { recursive: true });

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValueError } from '../../../src/errors.js';
 import { Rng } from '../../../src/node/data/rng.js';
@@ -5,6 +8,7 @@ import {
   SYNTHETIC_CLASSES,
   SyntheticDataset,
   generateSyntheticSample,
+  writeSyntheticVOC,
   shapeMask,
   shapeRowSpan,
   type SyntheticShape,
@@ -282,5 +286,13 @@ describe('synthetic options (issue 18, item 5)', () => {
     expect(() => generateSyntheticSample(1, { maxObject: 2 } as never)).toThrow(ValueError);
     expect(() => generateSyntheticSample(1, { maxObject: 2 } as never)).toThrow(/generateSyntheticSample: unknown option 'maxObject'.*did you mean 'maxObjects'/);
     expect(() => new SyntheticDataset({ lenght: 4 } as never)).toThrow(/SyntheticDataset: unknown option 'lenght'.*did you mean 'length'/);
+  });
+
+  it('writeSyntheticVOC rejects a misspelled option before writing anything', async () => {
+    const root = join(tmpdir(), `yolov2-ts-never-written-${process.pid}`);
+    await expect(writeSyntheticVOC(root, new SyntheticDataset({ length: 1 }), { fromat: 'jpg' } as never)).rejects.toThrow(
+      /writeSyntheticVOC: unknown option 'fromat'.*did you mean 'format'/,
+    );
+    expect(existsSync(root)).toBe(false);
   });
 });
