@@ -21,7 +21,7 @@ export type { GroundTruthOutside } from './ground-truth-box.js';
 export interface Annotation {
   /** Integer class id, `0 ≤ classId < C`. */
   classId: number;
-  /** `(cx, cy, w, h)`, normalised to the image; `w, h > 0`. */
+  /** `(cx, cy, w, h)`, normalised to the image: `cx, cy` in [0, 1], `w, h` in (0, 1] (see {@link PackTargetsOptions.outside}). */
   box: readonly [cx: number, cy: number, w: number, h: number];
 }
 
