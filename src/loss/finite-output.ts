@@ -6,6 +6,7 @@
  */
 import { ValueError, describe } from '../errors.js';
 import type { HeadDims } from '../head/layout.js';
+import { assertKnownKeys } from '../validate.js';
 
 const FIELDS = ['tx', 'ty', 'tw', 'th', 'to'];
 
@@ -38,4 +39,19 @@ export function assertFiniteOutput(fn: string, raw: ArrayLike<number>, dims: Hea
     `${fn}: 'output' must be finite everywhere, got ${describe(raw[i])} at output[${index.join(', ')}] ` +
       `(image ${b}, cell row ${y}, column ${x}, anchor ${Math.floor(c / D)}, ${field})`,
   );
+}
+
+/**
+ * The loss's entry to {@link assertFiniteOutput}: checks `state` (its keys, and `checkFinite` a boolean when
+ * given) and runs the check when `state.checkFinite` — or, when absent, `config.checkFinite` — is `true`.
+ * @internal
+ */
+export function checkOutputFinite(
+  fn: string, raw: ArrayLike<number>, dims: HeadDims, config: { checkFinite: boolean; layout: 'NHWC' | 'NCHW' },
+  state: { checkFinite?: boolean } | undefined,
+): void {
+  assertKnownKeys(fn, 'state', state, ['seenImages', 'checkFinite']);
+  const wanted = state?.checkFinite ?? config.checkFinite;
+  if (typeof wanted !== 'boolean') throw new ValueError(`${fn}: 'state.checkFinite' must be a boolean, got ${describe(wanted)}`);
+  if (wanted) assertFiniteOutput(fn, raw, dims, config.layout);
 }

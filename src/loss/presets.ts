@@ -75,7 +75,8 @@ export interface YOLOv2LossConfig extends HeadSpec {
   /**
    * Check that the head output is finite before computing anything (default `true`): NaN or ±Inf throws a
    * ValueError naming the first bad position. `false` skips the check (one pass over the output), e.g. when
-   * the trainer's NaN/Inf guard is to catch such a step instead.
+   * the trainer's NaN/Inf guard is to catch such a step instead. `state.checkFinite` of a `compute` call
+   * overrides it for that call.
    */
   checkFinite?: boolean;
 }

@@ -17,7 +17,7 @@ import { headDims, headRows } from '../head/layout.js';
 import { type ResolvedLossConfig, type YOLOv2LossConfig, resolveLossConfig } from './presets.js';
 import { type Assignment, type TargetStats, assign, readNHWC, readTargets } from './assign.js';
 import { type YOLOv2Targets, tensorsToAssignment } from './targets.js';
-import { assertFiniteOutput } from './finite-output.js';
+import { checkOutputFinite } from './finite-output.js';
 
 export type { YOLOv2LossConfig } from './presets.js';
 
@@ -39,6 +39,8 @@ export type YOLOv2LossTerms = {
 export interface LossState {
   /** Images seen so far, for `priorWarmup` (treated as 0 when absent). */
   seenImages?: number;
+  /** Overrides `config.checkFinite` for this call (e.g. `false` from a trainer whose NaN/Inf guard skips the step). */
+  checkFinite?: boolean;
 }
 
 /**
@@ -83,7 +85,7 @@ export class YOLOv2Loss {
     const dims = headDims('YOLOv2Loss.compute', output, this.config);
     const gt = readTargets('YOLOv2Loss.compute', targets, dims);
     const raw = readNHWC(output, this.config.layout);
-    if (this.config.checkFinite) assertFiniteOutput('YOLOv2Loss.compute', raw, dims, this.config.layout);
+    checkOutputFinite('YOLOv2Loss.compute', raw, dims, this.config, state);
     const s = assign('YOLOv2Loss.compute', raw, dims, gt, this.config);
     this.lastStats = { ...s.stats };
     return this.terms(output, raw, s, state);
@@ -96,7 +98,7 @@ export class YOLOv2Loss {
   computeWithTargets(output: tf.Tensor4D, targets: YOLOv2Targets, state?: LossState): YOLOv2LossTerms {
     const dims = headDims('YOLOv2Loss.computeWithTargets', output, this.config);
     const raw = readNHWC(output, this.config.layout);
-    if (this.config.checkFinite) assertFiniteOutput('YOLOv2Loss.computeWithTargets', raw, dims, this.config.layout);
+    checkOutputFinite('YOLOv2Loss.computeWithTargets', raw, dims, this.config, state);
     const s = tensorsToAssignment('YOLOv2Loss.computeWithTargets', targets, dims);
     return this.terms(output, raw, s, state);
   }

@@ -92,6 +92,19 @@ describe('a non-finite head output', () => {
     tf.dispose([output, gt, terms as never]);
   });
 
+  it('state.checkFinite overrides the config for one call; state keys are checked', () => {
+    const output = outputWith(NaN, [1, 0, 1, 11]);
+    const gt = targets();
+    const checking = new YOLOv2Loss(base);
+    const terms = checking.compute(output, gt, { seenImages: 0, checkFinite: false });
+    expect(Number.isNaN(terms.total.dataSync()[0])).toBe(true);
+    const lax = new YOLOv2Loss({ ...base, checkFinite: false });
+    expectValueError(() => lax.compute(output, gt, { checkFinite: true }), /NaN at output\[1, 0, 1, 11\] \(image 1, cell row 0, column 1, anchor 1, to\)/);
+    expectValueError(() => checking.compute(output, gt, { checkFinite: 0 } as never), /'state.checkFinite' must be a boolean, got 0/);
+    expectValueError(() => checking.compute(output, gt, { seenImage: 5 } as never), /YOLOv2Loss\.compute: unknown option 'seenImage' in 'state'.*did you mean 'seenImages'/);
+    tf.dispose([output, gt, terms as never]);
+  });
+
   it('a finite output passes: same terms with and without the check', () => {
     const output = outputWith(0.25, [0, 0, 0, 0]);
     const gt = targets();
