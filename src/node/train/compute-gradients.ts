@@ -25,7 +25,8 @@ export function gradientsOf(
   const kept: tf.Tensor[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const out = model.apply(batch.images, { training: true }) as tf.Tensor4D;
-    const l = loss.compute(out, batch.targets, { seenImages });
+    // the trainer's guard skips a non-finite step, so the loss need not stop on a non-finite output
+    const l = loss.compute(out, batch.targets, { seenImages, checkFinite: false });
     kept.push(tf.keep(l.coord), tf.keep(l.obj), tf.keep(l.noobj), tf.keep(l.cls));
     return l.total;
   }, vars);

@@ -15,9 +15,9 @@ export interface LossTerms {
   cls: tf.Scalar;
 }
 
-/** Anything with `YOLOv2Loss`'s synchronous `compute`. */
+/** Anything with `YOLOv2Loss`'s synchronous `compute`; the trainer passes `checkFinite: false` (its own guard skips a non-finite step). */
 export interface LossLike {
-  compute(output: tf.Tensor4D, targets: tf.Tensor3D, state?: { seenImages?: number }): LossTerms;
+  compute(output: tf.Tensor4D, targets: tf.Tensor3D, state?: { seenImages?: number; checkFinite?: boolean }): LossTerms;
 }
 
 /** One micro-batch. The trainer disposes both tensors after use. */
