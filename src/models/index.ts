@@ -29,3 +29,6 @@ export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInst
 
 // --- head initialisation (lead) ---
 export { initObjectnessPrior } from './init.js';
+// --- detector (h20cli) ---
+export type { PixelDetection, DetectOptions, DetectorInput, PixelDataLike } from './detector.js';
+export { Detector } from './detector.js';

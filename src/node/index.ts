@@ -106,3 +106,6 @@ export type { EvaluateDetectorOptions, SizeEvaluation } from './eval/evaluate-de
 export { evaluateDetector } from './eval/evaluate-detector.js';
 export type { GradientWorkersOptions, WorkerGradients } from './train/gradient-workers.js';
 export { GradientWorkers } from './train/gradient-workers.js';
+// detector folders (h20cli)
+export type { NodeDetectorInput } from './detector.js';
+export { NodeDetector, loadDetector, saveDetector } from './detector.js';
