@@ -109,3 +109,9 @@ export { GradientWorkers } from './train/gradient-workers.js';
 // detector folders (h20cli)
 export type { NodeDetectorInput } from './detector.js';
 export { NodeDetector, loadDetector, saveDetector } from './detector.js';
+// data configs (YAML / darknet .data), image lists, COCO JSON (h20cli)
+export type { DataConfig, DataFormat, DataSplit, SplitSource } from './data/data-config.js';
+export { readDataConfig, parseYAMLConfig, openDataset } from './data/data-config.js';
+export { ImageListDataset, labelPathOf } from './data/image-list.js';
+export type { COCOImage, COCOAnnotation, COCODatasetOptions, COCOAnnotationInput } from './data/coco-json.js';
+export { COCODataset, readCOCOResults, writeCOCOResults, writeCOCOAnnotations } from './data/coco-json.js';
