@@ -29,7 +29,7 @@ export default defineConfig([
     // Built on its own, unsplit: sharing chunks with it would move the models entry's layer registration
     // into a shared chunk, out of the files package.json's sideEffects lists.
     ...shared,
-    entry: { 'node/gradient-worker': 'src/node/train/gradient-worker-thread.ts', 'node/kernel-helper': 'src/node/runtime/kernel-helper-thread.ts' },
+    entry: { 'node/gradient-worker': 'src/node/train/gradient-worker-thread.ts', 'node/kernel-helper': 'src/node/runtime/kernel-helper-thread.ts', 'cli/index': 'src/cli/index.ts' },
     dts: false,
     splitting: false,
   },
