@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 import { Command } from 'commander';
-import { kmeansAnchors } from '../kmeans.js';
 import { type GlobalOptions, UsageError, int, progress, say } from './common.js';
 import { letterboxedSizes, openSplit } from './dataset.js';
 
@@ -40,6 +39,7 @@ async function runAnchors(o: AnchorsOptions, g: GlobalOptions): Promise<void> {
   bar.stop();
   if (sizes.length < o.k) throw new UsageError(`--data ${o.data}: ${sizes.length} boxes, fewer than -k ${o.k}`);
   const grid = o.size / o.stride;
+  const { kmeansAnchors } = await import('../kmeans.js');
   const km = kmeansAnchors(sizes, o.k, { seed: o.seed, units: 'grid', gridSize: grid });
   const fmt = (v: number) => Number(v.toFixed(4));
   const anchors = km.anchors.map(([w, h]) => [fmt(w), fmt(h)]);

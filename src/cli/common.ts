@@ -6,10 +6,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import * as tf from '@tensorflow/tfjs-core';
-import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
-import { selectBackend, type BackendName } from '../node/index.js';
+import type { BackendName } from '../node/index.js';
+
+// The library (TF.js, sharp, vega) is loaded by the subcommands when they run, so that `--help` and
+// usage errors answer quickly.
+const require = createRequire(import.meta.url);
 
 /** A usage problem: a missing file, a bad flag value or a bad combination. Printed as one line; exit code 2. */
 export class UsageError extends Error {}
@@ -52,6 +54,8 @@ export function mustExist(flag: string, path: string, kind: 'file' | 'folder' | 
 
 /** Start the backend (`--backend`, else the library's default order), quietly. */
 export async function startBackend(g: GlobalOptions): Promise<string> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { selectBackend } = await import('../node/runtime/select-backend.js');
   const pref = g.backend as BackendName | undefined;
   tf.enableProdMode(); // no debug checks and no "install tfjs-node" banner on every run
   const { backend } = await selectBackend(pref, { log: false, ...(pref ? { strict: true } : {}) });
@@ -59,9 +63,10 @@ export async function startBackend(g: GlobalOptions): Promise<string> {
 }
 
 /** Register TF.js's gradients (tfjs-core registers none by itself) before training. */
-export function registerGradients(): void {
+export async function registerGradients(): Promise<void> {
+  const tf = await import('@tensorflow/tfjs-core');
   if (tf.getGradient('Conv2D') !== undefined) return;
-  createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+  require('@tensorflow/tfjs-core/dist/register_all_gradients');
 }
 
 /** A progress display: a bar on a TTY, a plain line every ~10 % otherwise; nothing with `quiet`. */
@@ -74,6 +79,7 @@ export interface Progress {
 export function progress(what: string, total: number, g: GlobalOptions): Progress {
   if (g.quiet || total <= 0) return { tick() {}, stop() {} };
   if (process.stderr.isTTY) {
+    const cliProgress = require('cli-progress') as typeof import('cli-progress');
     const bar = new cliProgress.SingleBar({ format: `${what} [{bar}] {value}/{total} {note}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
     bar.start(total, 0, { note: '' });
     return { tick: (d, note = '') => bar.update(d, { note }), stop: () => bar.stop() };

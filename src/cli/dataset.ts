@@ -3,11 +3,12 @@
  *
  * @packageDocumentation
  */
-import { type DataConfig, type DataSplit, type DetectionDataset, openDataset, readDataConfig } from '../node/index.js';
+import type { DataConfig, DataSplit, DetectionDataset } from '../node/index.js';
 import { mustExist } from './common.js';
 
 /** Read `--data` and open one split (the first of `splits` that the config has). */
 export async function openSplit(file: string, splits: readonly DataSplit[]): Promise<{ config: DataConfig; dataset: DetectionDataset; split: DataSplit }> {
+  const { openDataset, readDataConfig } = await import('../node/data/data-config.js');
   const config = await readDataConfig(mustExist('--data', file, 'file'));
   const split = splits.find((s) => config.splits[s]) ?? splits[0];
   return { config, dataset: await openDataset(config, split), split };

@@ -7,8 +7,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { glob } from 'tinyglobby';
-import { decodeImage, loadDetector, writeCOCOResults, writeDetectionsPNG, writeYOLOLabels } from '../node/index.js';
 import { type GlobalOptions, UsageError, int, mustExist, num, progress, say, startBackend } from './common.js';
 
 interface DetectOptions {
@@ -45,6 +43,7 @@ export function detectCommand(globals: () => GlobalOptions): Command {
 
 /** Expand files, folders and globs into a sorted list of image files. */
 export async function expandSources(sources: readonly string[]): Promise<string[]> {
+  const { glob } = await import('tinyglobby');
   const files = new Set<string>();
   for (const s of sources) {
     if (/[*?{[]/.test(s)) {
@@ -70,6 +69,7 @@ async function runDetect(sources: string[], o: DetectOptions, g: GlobalOptions):
   const files = await expandSources(sources);
   if (files.length === 0) throw new UsageError(`${sources.join(' ')}: no images found`);
   await startBackend(g);
+  const { decodeImage, loadDetector, writeCOCOResults, writeDetectionsPNG, writeYOLOLabels } = await import('../node/index.js');
   const detector = await loadDetector(o.model);
   const classes = o.classes?.split(',').map((c) => (/^\d+$/.test(c.trim()) ? Number(c) : c.trim()));
   const opts = { ...(o.conf !== undefined ? { confThreshold: o.conf } : {}), ...(o.iou !== undefined ? { iouThreshold: o.iou } : {}), ...(o.max ? { maxDetections: o.max } : {}), ...(classes ? { classes } : {}) };

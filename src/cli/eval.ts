@@ -7,10 +7,6 @@
  */
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
-import { cocoAP } from '../metrics/coco.js';
-import {
-  COCODataset, evaluateDetector, evaluateVOCFolder, formatCOCOSummary, formatInputSizeTable, formatVOCReport, loadDetector, readCOCOResults,
-} from '../node/index.js';
 import { type GlobalOptions, UsageError, mustExist, oneOf, progress, say, startBackend } from './common.js';
 import { openSplit } from './dataset.js';
 
@@ -63,6 +59,8 @@ function need(flag: string, value: string | undefined, other: string): string {
 async function evalCOCO(o: EvalOptions, g: GlobalOptions): Promise<void> {
   const gtFile = mustExist('--coco-gt', need('--coco-gt', o.cocoGt, '--coco-dt'), 'file');
   const dtFile = mustExist('--coco-dt', need('--coco-dt', o.cocoDt, '--coco-gt'), 'file');
+  const { cocoAP } = await import('../metrics/coco.js');
+  const { COCODataset, readCOCOResults, formatCOCOSummary } = await import('../node/index.js');
   const gt = await COCODataset.open(gtFile, dirname(gtFile));
   const dets = await readCOCOResults(dtFile, gt.categoryIds);
   const r = cocoAP(dets, gt.groundTruths(), { numClasses: gt.classNames.length, classNames: gt.classNames });
@@ -77,6 +75,7 @@ async function evalCOCO(o: EvalOptions, g: GlobalOptions): Promise<void> {
 async function evalVOC(o: EvalOptions, g: GlobalOptions): Promise<void> {
   const root = mustExist('--voc', need('--voc', o.voc, '--results'), 'folder');
   const results = mustExist('--results', need('--results', o.results, '--voc'), 'folder');
+  const { evaluateVOCFolder, formatVOCReport } = await import('../node/index.js');
   const r = await evaluateVOCFolder(results, root, { split: o.vocSplit, metric: o.metric });
   if (o.json) {
     const perClass = Object.fromEntries(r.perClass.map((c) => [c.name ?? String(c.classId), c.ap]));
@@ -91,6 +90,7 @@ async function evalModel(o: EvalOptions, g: GlobalOptions): Promise<void> {
   const dataFile = need('--data', o.data, '--model');
   const { dataset, split } = await openSplit(dataFile, o.split ? [o.split] : ['val', 'test', 'train']);
   await startBackend(g);
+  const { evaluateDetector, formatCOCOSummary, formatInputSizeTable, formatVOCReport, loadDetector } = await import('../node/index.js');
   const detector = await loadDetector(resolve(modelDir));
   const { meta } = detector;
   if (meta.classNames.length !== dataset.classNames.length) {

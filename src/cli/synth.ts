@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { SyntheticDataset, encodePNG, writeCOCOAnnotations, writeSyntheticVOC, writeYOLOLabels } from '../node/index.js';
+import type { COCOAnnotationInput } from '../node/index.js';
 import { type GlobalOptions, int, oneOf, progress, say } from './common.js';
 
 interface SynthOptions {
@@ -34,6 +34,7 @@ export function synthCommand(globals: () => GlobalOptions): Command {
 }
 
 async function runSynth(o: SynthOptions, g: GlobalOptions): Promise<void> {
+  const { SyntheticDataset, encodePNG, writeCOCOAnnotations, writeSyntheticVOC, writeYOLOLabels } = await import('../node/index.js');
   const out = resolve(o.out);
   const counts = { train: o.images, val: o.val ?? Math.max(1, Math.round(o.images / 4)) };
   const sets = {
@@ -54,7 +55,7 @@ async function runSynth(o: SynthOptions, g: GlobalOptions): Promise<void> {
       continue;
     }
     await mkdir(join(out, 'images', split), { recursive: true });
-    const coco: Parameters<typeof writeCOCOAnnotations>[1][number][] = [];
+    const coco: COCOAnnotationInput[] = [];
     if (o.format === 'yolo') await mkdir(join(out, 'labels', split), { recursive: true });
     for (let i = 0; i < ds.length; i++) {
       const s = ds.getSync(i);

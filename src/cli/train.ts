@@ -11,12 +11,13 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { LOSS_PRESETS, YOLOv2Loss, kmeansAnchors, packTargets, type Anchor, type DetectorMeta } from '../index.js';
-import { compactYOLOv2, initObjectnessPrior, loadDarknetWeights, outputStride, registerTrainingKernels, tinyYOLOv2, yolov2 } from '../models/index.js';
-import { BatchLoader, type StepRecord, openDataset, saveDetector, train, trainerBatches } from '../node/index.js';
+import type { Anchor, DetectorMeta } from '../index.js';
+import type { DetectionDataset, StepRecord } from '../node/index.js';
 import { type GlobalOptions, UsageError, int, mustExist, num, registerGradients, say, startBackend } from './common.js';
 import { letterboxedSizes, openSplit } from './dataset.js';
-import { evaluateEpoch, writeResultsChart, type EvalRecord } from './train-eval.js';
+import type { EvalRecord } from './train-eval.js';
+
+type Models = typeof import('../models/index.js');
 
 interface TrainCliOptions {
   data: string;
@@ -63,36 +64,45 @@ export function trainCommand(globals: () => GlobalOptions): Command {
     .action(async (o: TrainCliOptions) => runTrain(o, globals()));
 }
 
-function buildModel(o: TrainCliOptions, numClasses: number, anchors: readonly Anchor[]): LayersModel {
+function checkModelName(o: TrainCliOptions): void {
   if (o.model.endsWith('.cfg')) throw new UsageError(`--model ${o.model}: darknet cfg files need the cfg converter, which this version does not have yet`);
+  if (!['compact', 'tiny', 'yolov2'].includes(o.model)) throw new UsageError(`--model ${o.model}: must be compact, tiny or yolov2`);
+}
+
+function buildModel(m: Models, o: TrainCliOptions, numClasses: number, anchors: readonly Anchor[]): LayersModel {
+  const { compactYOLOv2, tinyYOLOv2, yolov2 } = m;
   const widthMultiplier = o.width ?? (o.model === 'compact' ? 0.5 : 1);
   if (o.model === 'compact') return compactYOLOv2({ numClasses, anchors, widthMultiplier });
   if (o.model === 'tiny') return tinyYOLOv2({ numClasses, anchors, widthMultiplier });
-  if (o.model === 'yolov2') return yolov2({ numClasses, anchors, widthMultiplier });
-  throw new UsageError(`--model ${o.model}: must be compact, tiny or yolov2`);
+  return yolov2({ numClasses, anchors, widthMultiplier });
 }
 
 async function runTrain(o: TrainCliOptions, g: GlobalOptions): Promise<void> {
+  checkModelName(o);
   if (o.size % 32 !== 0) throw new UsageError(`--size ${o.size}: must be a multiple of 32`);
   if (o.layers !== undefined) throw new UsageError('--layers: partial loading of darknet weights is not available yet (load a whole matching file)');
   if (o.weights) mustExist('--weights', o.weights, 'file');
   const { config, dataset: trainSet } = await openSplit(o.data, ['train']);
+  const { openDataset } = await import('../node/data/data-config.js');
   const valSet = config.splits.val ? await openDataset(config, 'val') : undefined;
   const names = config.names;
   await startBackend(g);
-  registerGradients();
-  registerTrainingKernels();
+  await registerGradients();
+  const models = await import('../models/index.js');
+  const { initObjectnessPrior, loadDarknetWeights, outputStride } = models;
+  models.registerTrainingKernels();
+  const { kmeansAnchors } = await import('../kmeans.js');
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
 
   // the anchor count fixes the model; its stride sets the grid the k-means anchors are measured in
-  const probe = buildModel(o, names.length, Array.from({ length: o.anchors }, () => [1, 1] as Anchor));
+  const probe = buildModel(models, o, names.length, Array.from({ length: o.anchors }, () => [1, 1] as Anchor));
   const stride = outputStride(probe);
   probe.dispose();
   const sizes = await letterboxedSizes(trainSet, o.size);
   if (sizes.length < o.anchors) throw new UsageError(`--data ${o.data}: ${sizes.length} training boxes, fewer than --anchors ${o.anchors}`);
   const anchors = kmeansAnchors(sizes, o.anchors, { seed: o.seed, units: 'grid', gridSize: o.size / stride }).anchors;
-  const model = buildModel(o, names.length, anchors);
+  const model = buildModel(models, o, names.length, anchors);
   if (o.weights) loadDarknetWeights(model, await readFile(o.weights));
   else initObjectnessPrior(model, names.length, 0.01);
   const meta: DetectorMeta = {
@@ -110,9 +120,12 @@ class EarlyStop extends Error {}
 
 async function trainLoop(
   o: TrainCliOptions, g: GlobalOptions,
-  ctx: { model: LayersModel; meta: DetectorMeta; trainSet: Awaited<ReturnType<typeof openSplit>>['dataset']; valSet?: Awaited<ReturnType<typeof openDataset>>; out: string },
+  ctx: { model: LayersModel; meta: DetectorMeta; trainSet: DetectionDataset; valSet?: DetectionDataset; out: string },
 ): Promise<void> {
   const { model, meta, trainSet, valSet, out } = ctx;
+  const { LOSS_PRESETS, YOLOv2Loss, packTargets } = await import('../index.js');
+  const { BatchLoader, saveDetector, train, trainerBatches } = await import('../node/index.js');
+  const { evaluateEpoch, writeResultsChart } = await import('./train-eval.js');
   const logFile = join(out, 'log.jsonl');
   const prior = o.resume && existsSync(logFile) ? (await readFile(logFile, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   if (!o.resume) await writeFile(logFile, '');

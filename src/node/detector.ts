@@ -11,6 +11,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { FormatError } from '../errors.js';
 import { type DetectorMeta, parseDetectorMeta } from '../head/detector-meta.js';
 import { Detector, type DetectorInput } from '../models/detector.js';
+// the library's custom layers (Reorg, DarknetBatchNorm) must be registered before a model is deserialised
+import '../models/layers.js';
 import { decodeImage } from './data/image.js';
 import type { RGBImage } from './data/rgb-image.js';
 import { loadModel, saveModel } from './model-io.js';

@@ -1,0 +1,144 @@
+/**
+ * End-to-end: the real `yolov2-ts` command in child processes (from the sources, through tsx), on tiny
+ * datasets written by `synth` in each format.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cocoAP } from '../../src/metrics/coco.js';
+import { COCODataset, readCOCOResults } from '../../src/node/data/coco-json.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'src', 'cli', 'index.ts');
+
+interface Run { code: number; stdout: string; stderr: string }
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, '--backend', 'cpu', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
+
+let dir: string;
+const data = (format: string) => join(dir, format, 'data.yaml');
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cli-'));
+  const made = await Promise.all(['yolo', 'coco', 'voc'].map((f) => cli('synth', '--out', join(dir, f), '--format', f, '--images', '8', '--val', '3', '--size', '64', '-q')));
+  made.forEach((r) => expect(r.stderr).toBe(''));
+}, 60_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('yolov2-ts', () => {
+  it('synth writes each format with a data.yaml that the readers accept', async () => {
+    expect((await readdir(join(dir, 'yolo', 'images', 'train'))).length).toBe(8);
+    expect((await readdir(join(dir, 'yolo', 'labels', 'val'))).length).toBe(3);
+    expect(existsSync(join(dir, 'voc', 'ImageSets', 'Main', 'val.txt'))).toBe(true);
+    const coco = await COCODataset.open(join(dir, 'coco', 'annotations', 'train.json'), join(dir, 'coco', 'images', 'train'));
+    expect(coco.length).toBe(8);
+    expect(coco.classNames).toEqual(['rectangle', 'ellipse', 'triangle', 'cross']);
+  });
+
+  it('train, detect and eval in a row on the tiny datasets', async () => {
+    const out = join(dir, 'run');
+    const t = await cli('train', '--data', data('yolo'), '--size', '64', '--epochs', '2', '--batch', '4', '--width', '0.25', '--out', out, '--patience', '3', '-q');
+    expect(t.stderr).toBe('');
+    expect(t.code).toBe(0);
+    for (const f of ['best/model.json', 'best/yolov2.json', 'last/weights.bin', 'checkpoint/checkpoint.json', 'results.png']) expect(existsSync(join(out, f)), f).toBe(true);
+    const log = lines(await readFile(join(out, 'log.jsonl'), 'utf8')).map((l) => JSON.parse(l));
+    // 8 images / batch 4 = 2 steps per epoch, 2 epochs; one evaluation after each epoch
+    expect(log.filter((r) => r.type === 'step').map((r) => r.step)).toEqual([0, 1, 2, 3]);
+    expect(log.filter((r) => r.type === 'eval').map((r) => r.epoch)).toEqual([1, 2]);
+
+    const det = join(dir, 'det');
+    const d = await cli('detect', '--model', join(out, 'best'), '--out', det, '--conf', '0', '--max', '3', '--save-txt', '--save-coco', join(det, 'coco.json'), join(dir, 'yolo', 'images', 'val'));
+    expect(d.code).toBe(0);
+    const rows = JSON.parse(await readFile(join(det, 'detections.json'), 'utf8'));
+    expect(rows).toHaveLength(9); // 3 images × at most 3, and with threshold 0 every image has ≥ 3 candidates
+    for (const r of rows) {
+      expect(r.box[0]).toBeGreaterThanOrEqual(0);
+      expect(r.box[2]).toBeLessThanOrEqual(64);
+      expect(['rectangle', 'ellipse', 'triangle', 'cross']).toContain(r.className);
+    }
+    expect((await readdir(det)).filter((f) => f.endsWith('.png'))).toHaveLength(3);
+    expect(lines(await readFile(join(det, 'labels', (await readdir(join(det, 'labels')))[0]), 'utf8'))).toHaveLength(3);
+    expect(await readCOCOResults(join(det, 'coco.json'))).toHaveLength(9);
+
+    for (const format of ['coco', 'voc']) {
+      const e = await cli('eval', '--model', join(out, 'best'), '--data', data(format), '--json');
+      expect(e.code, e.stderr).toBe(0);
+      const j = JSON.parse(e.stdout);
+      expect(j.split).toBe('val');
+      expect(j.stats).toHaveLength(12);
+      expect(j.mAP).toBeGreaterThanOrEqual(0);
+      expect(Object.keys(j.perClass)).toEqual(['rectangle', 'ellipse', 'triangle', 'cross']);
+    }
+  }, 60_000);
+
+  it('eval --coco-gt/--coco-dt gives the numbers of cocoAP on the same files; perfect results score 1', async () => {
+    const gtFile = join(dir, 'coco', 'annotations', 'val.json');
+    const gt = JSON.parse(await readFile(gtFile, 'utf8'));
+    // the ground truth itself as results (score 1), plus one false positive on image 1 with a lower score
+    const dt = gt.annotations.map((a: { image_id: number; category_id: number; bbox: number[] }) => ({ image_id: a.image_id, category_id: a.category_id, bbox: a.bbox, score: 1 }));
+    dt.push({ image_id: 1, category_id: 1, bbox: [0, 0, 3, 3], score: 0.5 });
+    const dtFile = join(dir, 'dt.json');
+    await writeFile(dtFile, JSON.stringify(dt));
+    const r = await cli('eval', '--coco-gt', gtFile, '--coco-dt', dtFile, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { stats } = JSON.parse(r.stdout);
+    // every object is found first-ranked at IoU 1: AP@[.5:.95], AP50 and AP75 are 1 (the FP ranks below every TP)
+    expect(stats.slice(0, 3)).toEqual([1, 1, 1]);
+    const ds = await COCODataset.open(gtFile, join(dir, 'coco', 'images', 'val'));
+    expect(stats).toEqual(cocoAP(await readCOCOResults(dtFile, ds.categoryIds), ds.groundTruths(), { numClasses: 4 }).stats);
+    const text = await cli('eval', '--coco-gt', gtFile, '--coco-dt', dtFile);
+    expect(lines(text.stdout)[0]).toBe(' Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000');
+  }, 30_000);
+
+  it('anchors prints k anchors, the cfg line and the mean IoU, the same for every format of the same data', async () => {
+    const runs = await Promise.all(['yolo', 'coco', 'voc'].map((f) => cli('anchors', '--data', data(f), '-k', '3', '--size', '64', '--json')));
+    const [y, c, v] = runs.map((r) => JSON.parse(r.stdout));
+    expect(y.anchors).toHaveLength(3);
+    expect(y.cfg).toBe(`anchors = ${y.anchors.map((a: number[]) => a.join(',')).join(', ')}`);
+    expect(y.meanIoU).toBeGreaterThan(0);
+    expect(y.meanIoU).toBeLessThanOrEqual(1);
+    // VOC stores boxes as 1-based inclusive integers and COCO as x, y, w, h: the same boxes, so the same anchors
+    expect(c.boxes).toBe(y.boxes);
+    expect(v.boxes).toBe(y.boxes);
+    expect(c.anchors).toEqual(y.anchors);
+  }, 30_000);
+
+  it('every subcommand has --help; bad flags, missing files and bad configs exit 2 with one line naming them', async () => {
+    const cmds = ['synth', 'train', 'detect', 'eval', 'anchors', 'demo'];
+    const helps = await Promise.all(cmds.map((c) => cli(c, '--help')));
+    helps.forEach((h, i) => {
+      expect(h.code).toBe(0);
+      expect(h.stdout).toContain(`Usage: yolov2-ts ${cmds[i]}`);
+    });
+    await writeFile(join(dir, 'bad.yaml'), 'train: images\nnames: [a]\nepochs: 3\n');
+    await writeFile(join(dir, 'bad.data'), 'classes = 3\ntrain = t.txt\nnames = ' + join(dir, 'yolo', 'data.yaml') + '\n');
+    const cases: Array<[string[], RegExp]> = [
+      [['train', '--data', join(dir, 'none.yaml')], /--data .*none\.yaml: no such file/],
+      [['train', '--data', data('yolo'), '--epochs', 'two'], /--epochs <n>.*'two' is invalid/],
+      [['detect', '--model', join(dir, 'run', 'best'), '--bogus', 'x.png'], /unknown option '--bogus'/],
+      [['anchors', '--data', join(dir, 'bad.yaml')], /bad\.yaml: epochs: unknown key/],
+      [['anchors', '--data', join(dir, 'bad.data')], /bad\.data:1: classes: is 3 but/],
+      [['synth', '--out', join(dir, 'x'), '--format', 'kitti'], /--format .*'kitti' is invalid.*voc, yolo, coco/],
+      [['eval', '--json'], /give one of: --model DIR --data FILE/],
+      [['detect', '--model', join(dir, 'run', 'best'), join(dir, 'missing.png')], /missing\.png: no such file or folder/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(...args)));
+    runs.forEach((r, i) => {
+      expect(r.code, cases[i][0].join(' ')).toBe(2);
+      expect(lines(r.stderr), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(cases[i][1]);
+    });
+    const verbose = await cli('anchors', '--data', join(dir, 'bad.yaml'), '--verbose');
+    expect(verbose.code).toBe(2);
+    expect(verbose.stderr).toMatch(/at .*data-config\.ts/);
+  }, 60_000);
+});
