@@ -11,13 +11,16 @@ import { expectNoLeakAsync } from '../helpers.js';
 //   anchor 0 (0.25, 0.5): tx = ty = tw = th = 0, to = 2, logits (ln 3, 0)
 //   anchor 1 (4, 4):      tx = ty = tw = th = 0, to = 0, logits (0, ln 4)
 const BIAS = [0, 0, 0, 0, 2, Math.log(3), 0, 0, 0, 0, 0, 0, 0, Math.log(4)];
-function fixedHeadModel(): tfl.LayersModel {
+function fixedHeadModel(objectnessFromPixels = false): tfl.LayersModel {
   const input = tfl.input({ shape: [32, 64, 3] });
   const pooled = tfl.layers.averagePooling2d({ poolSize: [32, 64], strides: [32, 64] }).apply(input) as tfl.SymbolicTensor;
   const head = tfl.layers.conv2d({ filters: 14, kernelSize: 1, kernelInitializer: 'zeros' });
   const out = head.apply(pooled) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: input, outputs: out });
-  head.setWeights([tf.zeros([1, 1, 3, 14]), tf.tensor1d(BIAS)]);
+  // optionally to = 2 + (mean of the three channels of the pooled input): kernel[0, 0, c, 4] = 1/3
+  const kernel = tf.buffer([1, 1, 3, 14]);
+  if (objectnessFromPixels) for (let c = 0; c < 3; c++) kernel.set(1 / 3, 0, 0, c, 4);
+  head.setWeights([kernel.toTensor(), tf.tensor1d(BIAS)]);
   return model;
 }
 const META: DetectorMeta = {
@@ -72,6 +75,23 @@ describe('Detector', () => {
     const four = tf.expandDims(image, 0) as tf.Tensor4D;
     expect(await det.detect(four)).toEqual(dets);
     tf.dispose([image, square, four]);
+    det.dispose();
+  });
+
+  it('feeds the model the letterboxed pixels divided by pixelScale, padded with mid-grey (hand-computed)', async () => {
+    const det = new Detector(fixedHeadModel(true), META);
+    // a white 100 × 60 image: 255 / 255 = 1 over the 53 × 32 resized area, 127.5 / 255 = 0.5 on the
+    // 64·32 − 53·32 = 352 padding pixels; the pooled mean is (1696 · 1 + 352 · 0.5) / 2048 = 0.9140625.
+    const white = tf.fill([60, 100, 3], 255) as tf.Tensor3D;
+    const [top] = await det.detect(white);
+    expect(top.score).toBeCloseTo(sigmoid(2 + 0.9140625) * 0.75, 5);
+    // the same white image as RGBA pixels (tf.browser.fromPixels drops alpha)
+    const rgba = { width: 100, height: 60, data: new Uint8Array(100 * 60 * 4).fill(255) };
+    expect((await det.detect(rgba))[0].score).toBeCloseTo(top.score, 6);
+    // a black image: (0 + 176) / 2048 = 0.0859375
+    const black = tf.zeros([60, 100, 3]) as tf.Tensor3D;
+    expect((await det.detect(black))[0].score).toBeCloseTo(sigmoid(2 + 0.0859375) * 0.75, 5);
+    tf.dispose([white, black]);
     det.dispose();
   });
 
