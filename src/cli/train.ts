@@ -125,14 +125,13 @@ async function trainLoop(
   const { model, meta, trainSet, valSet, out } = ctx;
   const { LOSS_PRESETS, YOLOv2Loss, packTargets } = await import('../index.js');
   const { BatchLoader, saveDetector, train, trainerBatches } = await import('../node/index.js');
-  const { evaluateEpoch, writeResultsChart } = await import('./train-eval.js');
+  const { EarlyStopping, evaluateEpoch, writeResultsChart } = await import('./train-eval.js');
   const logFile = join(out, 'log.jsonl');
   const prior = o.resume && existsSync(logFile) ? (await readFile(logFile, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   if (!o.resume) await writeFile(logFile, '');
   const history: StepRecord[] = prior.filter((r) => r.type === 'step');
   const evals: EvalRecord[] = prior.filter((r) => r.type === 'eval');
-  let best = Math.max(-1, ...evals.map((e) => e.mAP50));
-  let stale = evals.length - 1 - evals.reduce((k, e, i) => (e.mAP50 >= best ? i : k), -1);
+  const stopper = new EarlyStopping(o.patience, evals);
   const loss = new YOLOv2Loss({ ...LOSS_PRESETS.darknet, objTarget: 'one', anchors: meta.anchors, anchorUnits: 'grid', numClasses: meta.classNames.length });
   const loader = new BatchLoader(trainSet, { batchSize: o.batch, sizes: [o.size], seed: o.seed, ...(o.augment ? {} : { augment: false }) });
   const stepsPerEpoch = Math.max(1, Math.ceil(trainSet.length / o.batch));
@@ -145,13 +144,9 @@ async function trainLoop(
     evals.push(rec);
     await appendFile(logFile, `${JSON.stringify(rec)}\n`);
     say(g, `epoch ${n}: mAP@0.5 ${rec.mAP50.toFixed(4)}, AP@[.5:.95] ${rec.AP.toFixed(4)} on ${valSet.length} val images`);
-    if (rec.mAP50 > best) {
-      best = rec.mAP50;
-      stale = 0;
-      await saveDetector(model, meta, join(out, 'best'));
-    } else if (o.patience !== undefined && ++stale >= o.patience) {
-      throw new EarlyStop(`no better mAP in ${stale} evaluations`);
-    }
+    const { improved, stop } = stopper.update(rec.mAP50);
+    if (improved) await saveDetector(model, meta, join(out, 'best'));
+    if (stop) throw new EarlyStop(`no better mAP in ${stopper.stale} evaluations`);
   };
   let stopped = '';
   try {
@@ -172,6 +167,6 @@ async function trainLoop(
   if (!existsSync(join(out, 'last', 'model.json'))) await saveDetector(model, meta, join(out, 'last'));
   if (!existsSync(join(out, 'best', 'model.json'))) await saveDetector(model, meta, join(out, 'best'));
   await writeResultsChart(join(out, 'results.png'), history, evals);
-  const bestText = evals.length ? `best mAP@0.5 ${best.toFixed(4)}` : 'no evaluation';
+  const bestText = evals.length ? `best mAP@0.5 ${stopper.best.toFixed(4)}` : 'no evaluation';
   say(g, `${history.length} steps${stopped}; ${bestText}; wrote ${out}/{best,last,checkpoint,log.jsonl,results.png}`);
 }
