@@ -11,8 +11,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { FormatError } from '../errors.js';
 import { type DetectorMeta, parseDetectorMeta } from '../head/detector-meta.js';
 import { Detector, type DetectorInput } from '../models/detector.js';
-// the library's custom layers (Reorg, DarknetBatchNorm) must be registered before a model is deserialised
-import '../models/layers.js';
+import { DarknetBatchNorm, Reorg } from '../models/layers.js';
 import { decodeImage } from './data/image.js';
 import type { RGBImage } from './data/rgb-image.js';
 import { loadModel, saveModel } from './model-io.js';
@@ -69,6 +68,9 @@ export async function loadDetector(dir: string): Promise<NodeDetector> {
     throw new FormatError(`loadDetector: ${metaPath} is not JSON: ${(e as Error).message}`, metaPath);
   }
   const meta = parseDetectorMeta(json, metaPath);
+  // the library's custom layers must be registered before a model is deserialised (explicitly: a bundler
+  // may drop a side-effect-only import of the layers module)
+  for (const cls of [Reorg, DarknetBatchNorm]) tf.serialization.registerClass(cls);
   return new NodeDetector(await loadModel(dir), meta);
 }
 
