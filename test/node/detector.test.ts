@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -6,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/errors.js';
 import type { DetectorMeta } from '../../src/head/detector-meta.js';
+import { Detector } from '../../src/models/detector.js';
 import { loadDetector, saveDetector } from '../../src/node/detector.js';
 import { encodePNG } from '../../src/node/data/image.js';
 import { expectNoLeakAsync } from '../helpers.js';
@@ -61,5 +63,35 @@ describe('loadDetector / saveDetector', () => {
     await expect(loadDetector(dir)).rejects.toThrow(/yolov2\.json/);
     await writeFile(join(dir, 'yolov2.json'), '{"format": "yolov2-ts/detector", "version": 7}');
     await expect(loadDetector(dir)).rejects.toThrow(/yolov2\.json: field 'version'/);
+  });
+
+  it('Detector.load fetches model.json and the yolov2.json beside it over HTTP', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'det-'));
+    dirs.push(dir);
+    const m = model();
+    await saveDetector(m, META, join(dir, 'models', 'shapes'));
+    m.dispose();
+    const server = createServer((req, res) => {
+      readFile(join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)))
+        .then((b) => res.end(b))
+        .catch(() => {
+          res.statusCode = 404;
+          res.end();
+        });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      const det = await Detector.load(`http://127.0.0.1:${port}/models/shapes/model.json`);
+      expect(det.meta).toEqual(META);
+      const image = tf.zeros([20, 40, 3]) as tf.Tensor3D;
+      const [d] = await det.detect(image);
+      [10, 0, 30, 20].forEach((v, k) => expect(d.box[k]).toBeCloseTo(v, 4)); // as in the first test
+      image.dispose();
+      det.dispose();
+      await expect(Detector.load(`http://127.0.0.1:${port}/missing/model.json?v=1`)).rejects.toThrow(/cannot read http:.*\/missing\/yolov2\.json: HTTP 404/);
+    } finally {
+      server.close();
+    }
   });
 });
