@@ -107,8 +107,8 @@ export { evaluateDetector } from './eval/evaluate-detector.js';
 export type { GradientWorkersOptions, WorkerGradients } from './train/gradient-workers.js';
 export { GradientWorkers } from './train/gradient-workers.js';
 // detector folders (h20cli)
-export type { NodeDetectorInput } from './detector.js';
-export { NodeDetector, loadDetector, saveDetector } from './detector.js';
+export type { NodeDetector, NodeDetectorInput } from './node-detector.js';
+export { loadDetector, saveDetector } from './detector.js';
 // data configs (YAML / darknet .data), image lists, COCO JSON (h20cli)
 export type { DataConfig, DataFormat, DataSplit, SplitSource } from './data/data-config.js';
 export { readDataConfig, parseYAMLConfig, openDataset } from './data/data-config.js';
