@@ -32,3 +32,7 @@ export { initObjectnessPrior } from './init.js';
 // --- detector (h20cli) ---
 export type { PixelDetection, DetectOptions, DetectorInput, PixelDataLike } from './detector.js';
 export { Detector } from './detector.js';
+
+// --- inference: batch norm folded into the convolutions (h22infer) ---
+export type { FoldedConv2DArgs } from './fold-batch-norm.js';
+export { foldBatchNorm, FoldedConv2D } from './fold-batch-norm.js';
