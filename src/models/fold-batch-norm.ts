@@ -213,6 +213,16 @@ function copiedLayer(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]): tfl
 }
 
 /**
+ * Whether {@link foldBatchNorm} has something to fold in `model`: it is a `tf.LayersModel` holding at
+ * least one conv → {@link DarknetBatchNorm} pair it can merge.
+ */
+export function canFoldBatchNorm(model: unknown): boolean {
+  if (!(model instanceof tfl.LayersModel)) return false;
+  const outputs = new Set(model.outputs);
+  return model.layers.some((layer) => foldableConv(layer, outputs) !== null);
+}
+
+/**
  * An inference copy of `model` with the batch norms folded into the convolutions before them
  * (darknet's `fuse_conv_batchnorm`): every `Conv2D` (no activation, used only by the batch norm) →
  * {@link DarknetBatchNorm} pair becomes one {@link FoldedConv2D} named as the conv, with

@@ -35,4 +35,4 @@ export { Detector } from './detector.js';
 
 // --- inference: batch norm folded into the convolutions (h22infer) ---
 export type { FoldedConv2DArgs } from './fold-batch-norm.js';
-export { foldBatchNorm, FoldedConv2D } from './fold-batch-norm.js';
+export { foldBatchNorm, canFoldBatchNorm, FoldedConv2D } from './fold-batch-norm.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ValueError } from '../../src/errors.js';
 import { decodeBoxes, postprocess } from '../../src/index.js';
 import { foldConvWeights } from '../../src/models/fold-batch-norm.js';
-import { DarknetBatchNorm, FoldedConv2D, compactYOLOv2, foldBatchNorm, tinyYOLOv2, yolov2 } from '../../src/models/index.js';
+import { DarknetBatchNorm, FoldedConv2D, canFoldBatchNorm, compactYOLOv2, foldBatchNorm, tinyYOLOv2, yolov2 } from '../../src/models/index.js';
 import { expectNoLeak, randn, rng, thrown } from '../helpers.js';
 
 /** Non-trivial inference statistics in every DarknetBatchNorm: γ ∈ [0.5, 1.5], β, μ ~ N(0, 0.3²), σ² ∈ [0.5, 2]. */
@@ -201,5 +201,17 @@ describe('FoldedConv2D', () => {
     expect(thrown(() => new FoldedConv2D({ filters: 4, kernelSize: [3, 0] as [number, number] }))).toBeInstanceOf(ValueError);
     expect(thrown(() => new FoldedConv2D({ filters: 4, kernelSize: [3, 3], activation: 'relu' as 'leaky' }))).toBeInstanceOf(ValueError);
     expect(thrown(() => new FoldedConv2D({ filters: 4, kernelSize: [3, 3], padding: 'causal' as 'same' }))).toBeInstanceOf(ValueError);
+  });
+});
+
+describe('canFoldBatchNorm', () => {
+  it('is true for the darknet models and false for anything without a conv → DarknetBatchNorm pair', () => {
+    const model = tinyYOLOv2({ numClasses: 2, inputSize: 32, widthMultiplier: 0.25 });
+    const folded = foldBatchNorm(model);
+    expect(canFoldBatchNorm(model)).toBe(true);
+    expect(canFoldBatchNorm(folded)).toBe(false);
+    expect(canFoldBatchNorm({ predict: () => null })).toBe(false);
+    folded.dispose();
+    model.dispose();
   });
 });

@@ -3,7 +3,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { evaluateDetector, type DetectionDataset, type DetectionSample } from '../../../src/node/index.js';
 import { ValueError } from '../../../src/index.js';
-import { expectNoLeakAsync } from '../../helpers.js';
+import { DarknetBatchNorm, tinyYOLOv2 } from '../../../src/models/index.js';
+import { expectNoLeakAsync, rng } from '../../helpers.js';
 
 // One anchor (1, 1) in grid cells, C = 2. At input S the grid is (S/32)², a cell is 32 px.
 // Raw head per anchor: (tx, ty, tw, th, to, c0, c1). With tx = ty = tw = th = 0 a cell's box is centred on the
@@ -97,4 +98,25 @@ describe('evaluateDetector', () => {
     await expectNoLeakAsync(() => evaluateDetector(model, dataset, { anchors: [[1, 1]], numClasses: 2, sizes: [64] }));
     await expect(evaluateDetector(model, dataset, { anchors: [[1, 1]], numClasses: 2, sizes: [16] })).rejects.toThrow(ValueError);
   });
+
+  it('folds the batch norms by default: the same detections as fold: false on a tiny-YOLOv2, no leak', async () => {
+    const net = tinyYOLOv2({ numClasses: 2, inputSize: 64, widthMultiplier: 0.25, anchors: [[1, 1]] });
+    const rand = rng(4);
+    for (const l of net.layers.filter((x) => x instanceof DarknetBatchNorm)) {
+      const c = l.getWeights()[0].shape[0];
+      const u = (lo: number, hi: number) => tf.tensor1d(Float32Array.from({ length: c }, () => lo + (hi - lo) * rand()));
+      tf.tidy(() => l.setWeights([u(0.5, 1.5), u(-0.3, 0.3), u(-0.3, 0.3), u(0.5, 2)]));
+    }
+    const opts = { anchors: [[1, 1]] as [number, number][], numClasses: 2, sizes: [64], batchSize: 2 };
+    let folded: Awaited<ReturnType<typeof evaluateDetector>> = [];
+    await expectNoLeakAsync(async () => {
+      folded = await evaluateDetector(net, dataset, opts);
+    });
+    const [plain] = await evaluateDetector(net, dataset, { ...opts, fold: false });
+    expect(plain.detections.length).toBeGreaterThan(0);
+    expect(folded[0].detections.map((d) => d.classId)).toEqual(plain.detections.map((d) => d.classId));
+    folded[0].detections.forEach((d, i) => expect(Math.abs(d.score - plain.detections[i].score)).toBeLessThan(1e-5));
+    net.dispose();
+  });
 });
+
