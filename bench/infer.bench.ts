@@ -10,7 +10,8 @@
  *   BENCH_PROFILE=1 BENCH_MODELS=yolov2 BENCH_BATCHES=1 npm run bench -- infer   # per-kernel times too
  *
  * Prints {"name":"infer","backend","model","variant":"unfolded"|"folded","inputSize","batch","medianMs",
- * "minMs","maxMs","msPerImage",...} and {"name":"infer-detect",...,"msPerImage","detections"} per model and
+ * "minMs","maxMs","cpuMedianMs","msPerImage","cpuMsPerImage",...} (cpu: the process's CPU time, all threads)
+ * and {"name":"infer-detect",...,"msPerImage","cpuMsPerImage","detections"} per model and
  * batch; with BENCH_PROFILE=1 also {"name":"infer-profile",...,"kernels":[{kernel,outShape,count,ms},...]}
  * (the 15 slowest kernel kinds of one folded and one unfolded batch).
  */
@@ -83,6 +84,10 @@ async function profileKernels(fn: () => tf.Tensor): Promise<Array<{ kernel: stri
   return [...sums.values()].sort((a, b) => b.ms - a.ms).slice(0, 15).map((e) => ({ ...e, ms: Math.round(e.ms * 10) / 10 }));
 }
 
+function perImage(ms: number, batch: number): number {
+  return Math.round((ms / batch) * 10) / 10;
+}
+
 export default async function (): Promise<void> {
   const inputSize = Number(process.env.BENCH_SIZE ?? 416);
   const batches = (process.env.BENCH_BATCHES ?? process.env.BENCH_BATCH ?? '1,8').split(',').map(Number);
@@ -105,7 +110,7 @@ export default async function (): Promise<void> {
             y.dataSync();
             y.dispose();
           }, { iterations, warmup: 1 });
-          report({ name: 'infer', ...common, variant, ...r, msPerImage: Math.round((r.medianMs / batch) * 10) / 10 });
+          report({ name: 'infer', ...common, variant, ...r, msPerImage: perImage(r.medianMs, batch), cpuMsPerImage: perImage(r.cpuMedianMs, batch) });
           if (process.env.BENCH_PROFILE === '1') {
             report({ name: 'infer-profile', ...common, variant, kernels: await profileKernels(() => m.predict(x) as tf.Tensor) });
           }
@@ -116,7 +121,7 @@ export default async function (): Promise<void> {
         const d = await measure(async () => {
           detections = await detectFiles(folded, files, inputSize, anchors);
         }, { iterations, warmup: 1 });
-        report({ name: 'infer-detect', ...common, variant: 'folded', ...d, msPerImage: Math.round((d.medianMs / batch) * 10) / 10, detections });
+        report({ name: 'infer-detect', ...common, variant: 'folded', ...d, msPerImage: perImage(d.medianMs, batch), cpuMsPerImage: perImage(d.cpuMedianMs, batch), detections });
       }
       folded.dispose();
       model.dispose();

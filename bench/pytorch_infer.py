@@ -8,7 +8,7 @@ NCHW float32, random weights (timing only).
 
 Needs Debian's CPU build of PyTorch (`apt-get install -y python3-torch`). Prints one JSON line per model,
 variant and batch: {"name":"infer-torch","model","variant":"eval"|"folded","inputSize","batch","medianMs",
-"minMs","maxMs","iterations","msPerImage","threads","torch"}. `eval` is the model as built (conv → BatchNorm2d →
+"minMs","maxMs","iterations","cpuMedianMs" (process CPU time, all threads),"msPerImage","threads","torch"}. `eval` is the model as built (conv → BatchNorm2d →
 LeakyReLU); `folded` has every batch norm folded into its conv (torch.nn.utils.fusion.fuse_conv_bn_eval).
 """
 import argparse
@@ -123,12 +123,13 @@ def measure(model, x, iters, warmup=1):
     with torch.inference_mode():
         for _ in range(warmup):
             model(x)
-        times = []
+        times, cpu = [], []
         for _ in range(iters):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             model(x)
             times.append((time.perf_counter() - t0) * 1000)
-    return times
+            cpu.append((time.process_time() - c0) * 1000)
+    return times, cpu
 
 
 def main():
@@ -151,12 +152,12 @@ def main():
         for batch in map(int, a.batches.split(',')):
             x = torch.rand(batch, 3, a.size, a.size, generator=gen)
             for variant in a.variants.split(','):
-                t = measure(variants[variant], x, a.iters)
+                t, cpu = measure(variants[variant], x, a.iters)
                 med = statistics.median(t)
                 print(json.dumps({
                     'name': 'infer-torch', 'model': 'tinyYOLOv2' if name == 'tiny' else 'yolov2', 'variant': variant,
                     'inputSize': a.size, 'batch': batch, 'medianMs': round(med, 3), 'minMs': round(min(t), 3),
-                    'maxMs': round(max(t), 3), 'iterations': a.iters, 'msPerImage': round(med / batch, 1),
+                    'maxMs': round(max(t), 3), 'iterations': a.iters, 'cpuMedianMs': round(statistics.median(cpu), 3), 'msPerImage': round(med / batch, 1),
                     'threads': torch.get_num_threads(), 'torch': torch.__version__,
                 }), flush=True)
 
