@@ -17,6 +17,7 @@ import { decodeBoxes } from '../head/decode.js';
 import { postprocessAsync } from '../head/postprocess.js';
 import { type DetectorMeta, parseDetectorMeta } from '../head/detector-meta.js';
 import { type CornerBox, type LetterboxParams, letterboxParams, undoLetterbox } from '../letterbox.js';
+import { canFoldBatchNorm, foldBatchNorm } from './fold-batch-norm.js';
 
 /** One detection of a {@link Detector}, in pixels of the input image. */
 export interface PixelDetection {
@@ -58,6 +59,16 @@ export interface PixelDataLike {
  */
 export type DetectorInput = tf.Tensor3D | tf.Tensor4D | PixelDataLike | object;
 
+/** How a {@link Detector} prepares its model. */
+export interface DetectorModelOptions {
+  /**
+   * Fold each convolution's batch norm into it (`foldBatchNorm`: one fused convolution + bias + leaky ReLU
+   * per block; outputs equal within 1e-4 relative) and run the folded copy; the given model is disposed.
+   * Default `true`; a model with nothing to fold is used as is.
+   */
+  fold?: boolean;
+}
+
 /**
  * A detector: `new Detector(model, meta)` or `await Detector.load(url)`, then `await detect(image)`.
  * The model must map `[B, H, W, 3]` inputs (pixels divided by `meta.pixelScale`) to the head output
@@ -75,10 +86,11 @@ export class Detector {
    * @param meta the contents of `yolov2.json` (validated with `parseDetectorMeta`).
    * @throws FormatError for bad metadata; ShapeError when the model's output channels are not `A·(5+C)`.
    */
-  constructor(
-    readonly model: tfl.LayersModel,
-    meta: DetectorMeta,
-  ) {
+  /** The model the detector runs: the given one, or its batch-norm-folded copy (see {@link DetectorModelOptions}). */
+  readonly model: tfl.LayersModel;
+
+  constructor(model: tfl.LayersModel, meta: DetectorMeta, options: DetectorModelOptions = {}) {
+    assertKnownKeys('Detector', 'options', options, ['fold']);
     this.meta = parseDetectorMeta(meta, 'Detector: meta');
     const out = model?.outputs?.[0]?.shape;
     if (!Array.isArray(out) || out.length !== 4) {
@@ -90,6 +102,9 @@ export class Detector {
     if (channels !== null && channels !== A * (5 + C)) {
       throw new ShapeError(`Detector: the model's head has ${channels} channels, the metadata needs A·(5+C) = ${A}·(5+${C}) = ${A * (5 + C)}`);
     }
+    const fold = options.fold !== false && canFoldBatchNorm(model);
+    this.model = fold ? foldBatchNorm(model) : model;
+    if (fold) model.dispose();
   }
 
   /**
@@ -97,7 +112,7 @@ export class Detector {
    * @param url the `model.json` URL (anything `tf.loadLayersModel` takes as a string).
    * @throws FormatError naming the URL when `yolov2.json` cannot be fetched or is invalid.
    */
-  static async load(url: string): Promise<Detector> {
+  static async load(url: string, options: DetectorModelOptions = {}): Promise<Detector> {
     if (typeof url !== 'string') throw new ValueError(`Detector.load: 'url' must be the URL of a model.json, got ${describe(url)}`);
     const metaUrl = url.replace(/[^/?#]*([?#].*)?$/, 'yolov2.json');
     let json: unknown;
@@ -109,7 +124,7 @@ export class Detector {
       throw new FormatError(`Detector.load: cannot read ${metaUrl}: ${(e as Error).message}`, metaUrl);
     }
     const meta = parseDetectorMeta(json, metaUrl);
-    return new Detector(await tfl.loadLayersModel(url), meta);
+    return new Detector(await tfl.loadLayersModel(url), meta, options);
   }
 
   /** Run the model once on a blank input (compiles shaders, allocates buffers). Called by the first detect. */

@@ -30,7 +30,7 @@ export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInst
 // --- head initialisation (lead) ---
 export { initObjectnessPrior } from './init.js';
 // --- detector (h20cli) ---
-export type { PixelDetection, DetectOptions, DetectorInput, PixelDataLike } from './detector.js';
+export type { PixelDetection, DetectOptions, DetectorInput, DetectorModelOptions, PixelDataLike } from './detector.js';
 export { Detector } from './detector.js';
 
 // --- inference: batch norm folded into the convolutions (h22infer) ---

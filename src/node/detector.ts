@@ -13,12 +13,14 @@ import { FormatError } from '../errors.js';
 import { type DetectorMeta, parseDetectorMeta } from '../head/detector-meta.js';
 import { loadModel, saveModel } from './model-io.js';
 import type { NodeDetector } from './node-detector.js';
+import type { DetectorModelOptions } from '../models/detector.js';
 
 /**
  * Load a detector folder written by the converter or the trainer: `dir/model.json` (+ weights) and `dir/yolov2.json`.
+ * @param options `fold` (default `true`): run the batch-norm-folded copy of the model (see `Detector`).
  * @throws FormatError naming the file when one is missing or invalid.
  */
-export async function loadDetector(dir: string): Promise<NodeDetector> {
+export async function loadDetector(dir: string, options: DetectorModelOptions = {}): Promise<NodeDetector> {
   const metaPath = join(dir, 'yolov2.json');
   let text: string;
   try {
@@ -35,9 +37,13 @@ export async function loadDetector(dir: string): Promise<NodeDetector> {
   const meta = parseDetectorMeta(json, metaPath);
   // the library's custom layers must be registered before a model is deserialised (explicitly: a bundler
   // may drop a side-effect-only import of the layers module)
-  const [{ NodeDetector: Cls }, { Reorg, DarknetBatchNorm }] = await Promise.all([import('./node-detector.js'), import('../models/layers.js')]);
-  for (const cls of [Reorg, DarknetBatchNorm]) tf.serialization.registerClass(cls);
-  return new Cls(await loadModel(dir), meta);
+  const [{ NodeDetector: Cls }, { Reorg, DarknetBatchNorm }, { FoldedConv2D }] = await Promise.all([
+    import('./node-detector.js'),
+    import('../models/layers.js'),
+    import('../models/fold-batch-norm.js'),
+  ]);
+  for (const cls of [Reorg, DarknetBatchNorm, FoldedConv2D]) tf.serialization.registerClass(cls);
+  return new Cls(await loadModel(dir), meta, options);
 }
 
 /**

@@ -125,3 +125,44 @@ describe('Detector', () => {
     await expect(det.detect(tf.zeros([8, 8, 3]))).rejects.toThrow(/disposed/);
   });
 });
+
+describe('Detector: batch-norm folding', () => {
+  it('runs a folded copy by default (no batch-norm layers left, the source disposed) with the unfolded detections', async () => {
+    const { tinyYOLOv2, DarknetBatchNorm } = await import('../../src/models/index.js');
+    const meta: DetectorMeta = { ...META, inputSize: [64, 64], classNames: ['a', 'b', 'c'], anchors: [[1, 1], [2, 2], [3, 1], [1, 3], [4, 4]] };
+    const build = () => tinyYOLOv2({ numClasses: 3, inputSize: 64, widthMultiplier: 0.25 });
+    const source = build();
+    // non-trivial statistics, so that folding has something to fold: moving mean 0.1·k, variance 1 + 0.05·k
+    const setStats = (m: tfl.LayersModel) => {
+      for (const layer of m.layers.filter((l) => l instanceof DarknetBatchNorm)) {
+        const w = layer.getWeights();
+        const n = w[0].shape[0];
+        const stats = [tf.tensor1d(Array.from({ length: n }, (_, k) => 0.1 * (k % 5))), tf.tensor1d(Array.from({ length: n }, (_, k) => 1 + 0.05 * (k % 7)))];
+        layer.setWeights([...w.slice(0, w.length - 2), ...stats]);
+        tf.dispose(stats); // getWeights returns the variables themselves: not disposed here
+      }
+    };
+    setStats(source);
+    const plainModel = build();
+    plainModel.setWeights(source.getWeights()); // the same weights and statistics (setWeights copies the values)
+    const folded = new Detector(source, meta);
+    const plain = new Detector(plainModel, meta, { fold: false });
+    expect(folded.model.layers.some((l) => l instanceof DarknetBatchNorm)).toBe(false);
+    expect(plain.model.layers.some((l) => l instanceof DarknetBatchNorm)).toBe(true);
+    expect(folded.model).not.toBe(source);
+    const image = tf.randomUniform([64, 64, 3], 0, 255, 'float32', 11) as tf.Tensor3D;
+    const opts = { confThreshold: 0.01 };
+    const a = await folded.detect(image, opts);
+    const b = await plain.detect(image, opts);
+    expect(a.length).toBe(b.length);
+    a.forEach((d, i) => {
+      expect(d.classId).toBe(b[i].classId);
+      expect(d.score).toBeCloseTo(b[i].score, 4);
+      d.box.forEach((v, k) => expect(v).toBeCloseTo(b[i].box[k], 2));
+    });
+    image.dispose();
+    folded.dispose();
+    plain.dispose();
+    expect(() => new Detector(build(), meta, { fould: true } as never)).toThrow(/unknown option 'fould'/);
+  });
+});
