@@ -36,3 +36,13 @@ export { Detector } from './detector.js';
 // --- inference: batch norm folded into the convolutions (h22infer) ---
 export type { FoldedConv2DArgs } from './fold-batch-norm.js';
 export { foldBatchNorm, canFoldBatchNorm, FoldedConv2D } from './fold-batch-norm.js';
+// --- darknet cfg files (h19cfg) ---
+export type { CfgSection, DarknetCfg, UnknownCfgKey } from './darknet-cfg/parse.js';
+export { parseDarknetCfg } from './darknet-cfg/parse.js';
+export type * from './darknet-cfg/schema.js';
+export type { DarknetModel, DarknetModelOptions } from './darknet-cfg/build.js';
+export { modelFromDarknetCfg } from './darknet-cfg/build.js';
+export type { DarknetLayerInfo, HWC, Pads } from './darknet-cfg/plan.js';
+export { darknetLayerTable } from './darknet-cfg/table.js';
+export type { DarknetMaxPoolArgs } from './darknet-cfg/maxpool-layer.js';
+export { DarknetMaxPool } from './darknet-cfg/maxpool-layer.js';
