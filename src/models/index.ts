@@ -46,3 +46,6 @@ export type { DarknetLayerInfo, HWC, Pads } from './darknet-cfg/plan.js';
 export { darknetLayerTable } from './darknet-cfg/table.js';
 export type { DarknetMaxPoolArgs } from './darknet-cfg/maxpool-layer.js';
 export { DarknetMaxPool } from './darknet-cfg/maxpool-layer.js';
+export { regionLossOptions, regionDecodeOptions } from './darknet-cfg/region.js';
+export type { DarknetTrainingConfig, TrainingConfigOptions, CfgAugmentation } from './darknet-cfg/net.js';
+export { trainingConfigFromNet } from './darknet-cfg/net.js';
