@@ -21,7 +21,7 @@ export { compactYOLOv2, outputStride, COMPACT_YOLOV2_FILTERS, COMPACT_YOLOV2_NEC
 export type { ReorgLayerArgs, DarknetBatchNormArgs } from './layers.js';
 export { Reorg, reorg, DarknetBatchNorm, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } from './layers.js';
 // --- darknet weights ---
-export type { DarknetWeightsHeader } from './weights.js';
+export type { DarknetWeightsHeader, DarknetWeightsOptions, LoadDarknetWeightsOptions } from './weights.js';
 export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './weights.js';
 // --- training kernels ---
 export type { TrainingKernelOptions } from '../kernels/index.js';
