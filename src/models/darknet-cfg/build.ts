@@ -15,8 +15,12 @@ import type { ConvolutionalOptions, NetOptions, RegionOptions } from './schema.j
 
 /** Options of {@link modelFromDarknetCfg}. */
 export interface DarknetModelOptions {
-  /** Input size in pixels, square (a number) or `[height, width]`; default the cfg's `[net] height, width`. */
-  inputSize?: number | readonly [number, number];
+  /**
+   * Input size in pixels, square (a number) or `[height, width]`; default the cfg's `[net] height, width`.
+   * `null` builds a model for any size (`[null, null, channels]`, for multi-scale training); the layer
+   * table then shows the cfg's size, and a size that the cfg's strides or reorg cannot divide fails at run time.
+   */
+  inputSize?: number | readonly [number, number] | null;
   /** Seed of the initial weights (same seed → same model); default unseeded. */
   seed?: number;
   /** Model name; default `'darknet'`. */
@@ -67,20 +71,24 @@ function convLayer(s: CfgSection, info: DarknetLayerInfo, x: Sym, seed: number |
   return fused === 'leaky' ? y : activation(`act${k}`, o.activation, y);
 }
 
-function maxpoolLayer(info: DarknetLayerInfo, x: Sym): Sym {
-  const { size, stride, pads, input, output } = info as Required<DarknetLayerInfo>;
-  const name = `maxpool${info.index}`;
-  // TF's 'same' pooling: ⌈n/stride⌉ outputs, ⌊total/2⌋ ignored positions before the input
-  const tfSame = (n: number) => {
-    const out = Math.ceil(n / stride!);
-    return [out, Math.floor(Math.max((out - 1) * stride! + size! - n, 0) / 2)];
-  };
-  const [sh, th] = tfSame(input[0]);
-  const [sw, tw] = tfSame(input[1]);
-  if (sh === output[0] && sw === output[1] && th === pads![0] && tw === pads![2]) {
-    return tfl.layers.maxPooling2d({ poolSize: size!, strides: stride!, padding: 'same', name }).apply(x) as Sym;
+/** Whether TF's 'same' pooling equals darknet's for every side length (checked over 1…128 pixels). */
+function sameAsTfPooling(size: number, stride: number, padding: number): boolean {
+  for (let n = 1; n <= 128; n++) {
+    const out = Math.floor((n + padding - size) / stride) + 1;
+    const tfOut = Math.ceil(n / stride);
+    const tfBefore = Math.floor(Math.max((tfOut - 1) * stride + size - n, 0) / 2);
+    if (out !== tfOut || tfBefore !== Math.floor(padding / 2)) return false;
   }
-  return new DarknetMaxPool({ size: size!, stride: stride!, pads: pads!, name }).apply(x) as Sym;
+  return true;
+}
+
+function maxpoolLayer(info: DarknetLayerInfo, x: Sym): Sym {
+  const { size, stride, padding } = info as Required<DarknetLayerInfo>;
+  const name = `maxpool${info.index}`;
+  if (sameAsTfPooling(size, stride, padding)) {
+    return tfl.layers.maxPooling2d({ poolSize: size, strides: stride, padding: 'same', name }).apply(x) as Sym;
+  }
+  return new DarknetMaxPool({ size, stride, padding, name }).apply(x) as Sym;
 }
 
 function layerOf(s: CfgSection, info: DarknetLayerInfo, ins: Sym[], seed: number | undefined): Sym {
@@ -114,7 +122,7 @@ function layerOf(s: CfgSection, info: DarknetLayerInfo, ins: Sym[], seed: number
 
 function resolveInput(fn: string, net: NetOptions, line: number, inputSize: DarknetModelOptions['inputSize']) {
   const base = netInput(net, line);
-  if (inputSize === undefined) return base;
+  if (inputSize === undefined || inputSize === null) return base;
   const [h, w] = typeof inputSize === 'number' ? [inputSize, inputSize] : Array.isArray(inputSize) && inputSize.length === 2 ? inputSize : [NaN, NaN];
   if (Number.isNaN(h)) throw new ValueError(`${fn}: 'inputSize' must be a number or [height, width], got ${describe(inputSize)}`);
   assertNumber(fn, 'inputSize (height)', h, { min: 1, integer: true });
@@ -152,7 +160,8 @@ export function modelFromDarknetCfg(cfg: DarknetCfg, options: DarknetModelOption
   const netSection = cfg.sections[0] as Extract<CfgSection, { type: 'net' }>;
   const input = resolveInput(fn, netSection.options, netSection.line, options.inputSize);
   const layers = planDarknetCfg(cfg, input);
-  const image = tfl.input({ shape: [input.height, input.width, input.channels], name: 'image' });
+  const anySize = options.inputSize === null;
+  const image = tfl.input({ shape: [anySize ? null : input.height, anySize ? null : input.width, input.channels], name: 'image' });
   const outs: Sym[] = [];
   layers.forEach((info, i) => {
     const ins = info.from.map((j) => (j < 0 ? image : outs[j]));

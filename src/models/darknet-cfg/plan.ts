@@ -35,8 +35,10 @@ export interface DarknetLayerInfo {
   size?: number;
   /** Stride (conv, maxpool, reorg, upsample). */
   stride?: number;
-  /** Padding (conv: zeros; maxpool: ignored positions). */
+  /** Padding at this input size (conv: zeros; maxpool: ignored positions). */
   pads?: Pads;
+  /** Darknet's `padding` of a maxpool (default size − 1). */
+  padding?: number;
   /** Parameters darknet stores for the layer (conv: `k·k·c·n` weights + n biases, or + 4n with batch norm). */
   params: number;
   /** Position among the conv layers (the `.weights` order; layer names `conv{i}`, `bn{i}`), for convs. */
@@ -101,7 +103,7 @@ const planMaxpool: Planner = (s, i, _prev, [h, w, c]) => {
   // darknet's windows start at −⌊padding/2⌋; positions outside the input are ignored
   const top = Math.floor(padding / 2);
   const far = (n: number, o2: number) => (o2 - 1) * stride + size - n - top;
-  return { from: [i - 1], input: [h, w, c], output: [oh, ow, c], size, stride, pads: [top, far(h, oh), top, far(w, ow)], params: 0 };
+  return { from: [i - 1], input: [h, w, c], output: [oh, ow, c], size, stride, padding, pads: [top, far(h, oh), top, far(w, ow)], params: 0 };
 };
 
 const planRoute: Planner = (s, i, prev) => {

@@ -60,8 +60,8 @@ describe('modelFromDarknetCfg: convolutional and maxpool against a naive darknet
     expect(built.layers.map((l) => l.output)).toEqual([[3, 3, 1], [2, 2, 1]]);
     const got = squeeze(run(built.model, flat, [5, 6, 1]));
     got.flat().forEach((v, i) => expect(v).toBeCloseTo(want.flat()[i], 4));
-    // on 3×3, TF's 'same' pooling happens to agree with darknet's (1 ignored row and column before)
-    expect(built.model.getLayer('maxpool1').getClassName()).toBe('MaxPooling2D');
+    // TF's 'same' pooling agrees with darknet's on odd sizes but not on even ones (it starts at 0, darknet at −1)
+    expect(built.model.getLayer('maxpool1').getClassName()).toBe('DarknetMaxPool');
     built.model.dispose();
   });
 
@@ -220,6 +220,26 @@ describe('modelFromDarknetCfg: options, errors, memory', () => {
       expect(e.message, text).toMatch(re);
       expect(tf.memory().numTensors).toBe(before);
     }
+  });
+
+  it('inputSize null: one model for any size, the same outputs as fixed-size builds', () => {
+    const text = `${NET(32, 32, 3)}[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=leaky\n[maxpool]\nsize=3\nstride=2\n[maxpool]\nsize=2\nstride=1\n[reorg]\nstride=2\n`;
+    const any = build(text, { inputSize: null, seed: 5 });
+    expect(any.model.inputs[0].shape).toEqual([null, null, null, 3]);
+    expect(any.layers[3].output).toEqual([4, 4, 16]); // the table at the cfg's 32×32
+    for (const [h, w] of [[32, 32], [48, 64]]) {
+      const fixed = build(text, { inputSize: [h, w], seed: 5 });
+      const x = tf.tensor4d(Float32Array.from({ length: h * w * 3 }, (_, i) => Math.sin(i)), [1, h, w, 3]);
+      const a = any.model.predict(x) as tf.Tensor;
+      const b = fixed.model.predict(x) as tf.Tensor;
+      // conv /2, maxpool 3/2: ⌊(n/2 + 2 − 3)/2⌋ + 1, maxpool 2/1 keeps it, reorg halves it
+      expect(a.shape).toEqual([1, (Math.floor((h / 2 - 1) / 2) + 1) / 2, (Math.floor((w / 2 - 1) / 2) + 1) / 2, 16]);
+      expect(b.shape).toEqual(a.shape);
+      expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+      tf.dispose([x, a, b]);
+      fixed.model.dispose();
+    }
+    any.model.dispose();
   });
 
   it('bad options are ValueErrors', () => {
