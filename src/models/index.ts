@@ -39,7 +39,10 @@ export { foldBatchNorm, canFoldBatchNorm, FoldedConv2D } from './fold-batch-norm
 // --- darknet cfg files (h19cfg) ---
 export type { CfgSection, DarknetCfg, UnknownCfgKey } from './darknet-cfg/parse.js';
 export { parseDarknetCfg } from './darknet-cfg/parse.js';
-export type * from './darknet-cfg/schema.js';
+export type {
+  CfgSectionType, NetOptions, ConvolutionalOptions, MaxpoolOptions, RouteOptions, ReorgOptions, UpsampleOptions,
+  ShortcutOptions, DropoutOptions, SoftmaxOptions, CostOptions, RegionOptions, SectionOptionsMap,
+} from './darknet-cfg/schema.js';
 export type { DarknetModel, DarknetModelOptions } from './darknet-cfg/build.js';
 export { modelFromDarknetCfg } from './darknet-cfg/build.js';
 export type { DarknetLayerInfo, HWC, Pads } from './darknet-cfg/plan.js';

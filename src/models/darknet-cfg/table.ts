@@ -29,9 +29,9 @@ function row(l: DarknetLayerInfo): string {
       return `${idx} ${type}             / ${l.stride}  ${io}`;
     case 'route':
     case 'shortcut':
-      return `${idx} ${type}${l.from.map((j) => String(j)).join(' ').padEnd(19)}${io}`;
+      return `${idx} ${type}${l.from.map((j) => String(j)).join(' ').padEnd(18)}${io}`;
     default:
-      return `${idx} ${type}${' '.repeat(19)}${io}`;
+      return `${idx} ${type}${' '.repeat(18)}${io}`;
   }
 }
 
