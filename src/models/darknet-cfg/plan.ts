@@ -185,13 +185,46 @@ const PLANNERS: Record<Exclude<CfgSectionType, 'net'>, Planner> = {
 };
 
 /**
+ * Keys this library does not know but that change what a layer computes (from darknet forks), with the value
+ * that leaves the layer as darknet's original computes it; any other value is rejected rather than ignored.
+ */
+const SHAPE_KEYS: Readonly<Record<string, (raw: Record<string, string>) => string>> = Object.freeze({
+  groups: () => '1',
+  dilation: () => '1',
+  stride_x: (raw) => raw.stride ?? '1',
+  stride_y: (raw) => raw.stride ?? '1',
+  antialiasing: () => '0',
+  binary: () => '0',
+  xnor: () => '0',
+  share_index: () => '',
+  maxpool_depth: () => '0',
+  weights_type: () => 'none',
+});
+
+function checkUnknownKeys(cfg: DarknetCfg): void {
+  for (const u of cfg.unknownKeys) {
+    const neutral = SHAPE_KEYS[u.key];
+    const raw = cfg.sections[u.section].raw;
+    if (neutral && raw[u.key] !== neutral(raw)) {
+      throw new FormatError(
+        `${FN}: line ${u.line}: '${u.key}=${raw[u.key]}' in [${u.type}] changes the layer and is not supported (only ${u.key}=${neutral(raw) || '(absent)'})`,
+        'cfg',
+        u.line,
+      );
+    }
+  }
+}
+
+/**
  * The layer-by-layer geometry of `cfg` for an input of `input` (darknet's shape rules).
  * @throws FormatError naming the section's line for anything darknet would reject or this library does
  *   not support (a route to a later layer, mismatched shapes, a region whose channel count is not
- *   num·(coords + 1 + classes), a `[region]` that is not last, …).
+ *   num·(coords + 1 + classes), a `[region]` that is not last, a fork's key such as `groups=2` that
+ *   would change the layer, …).
  * @internal
  */
 export function planDarknetCfg(cfg: DarknetCfg, input: PlanInput): DarknetLayerInfo[] {
+  checkUnknownKeys(cfg);
   const layers: DarknetLayerInfo[] = [];
   let convs = 0;
   const body = cfg.sections.slice(1);

@@ -210,6 +210,8 @@ describe('modelFromDarknetCfg: options, errors, memory', () => {
       [`${NET(8, 8, 1)}[convolutional]\nfilters=7\n[region]\nanchors=1,1\nclasses=2\n[convolutional]\n`, 10, /nothing may follow \[region\]/],
       ['[net]\nwidth=8\n[convolutional]\n', 1, /height, width and channels > 0/],
       [`${NET(8, 8, 1)}[upsample]\nscale=2\n`, 5, /scale=1/],
+      [`${NET(8, 8, 1)}[convolutional]\nfilters=4\ngroups=2\n`, 7, /'groups=2' in \[convolutional\] changes the layer/],
+      [`${NET(8, 8, 1)}[maxpool]\nstride=2\nstride_x=1\n`, 7, /'stride_x=1' in \[maxpool\] changes the layer and is not supported \(only stride_x=2\)/],
     ];
     build(`${NET(8, 8, 1)}[convolutional]\n`).model.dispose(); // (tfjs-layers keeps a few tensors after its first model)
     for (const [text, line, re] of cases) {
@@ -240,6 +242,14 @@ describe('modelFromDarknetCfg: options, errors, memory', () => {
       fixed.model.dispose();
     }
     any.model.dispose();
+  });
+
+  it('fork keys at their neutral value are accepted (and listed by the parser)', () => {
+    const cfg = parseDarknetCfg(`${NET(8, 8, 1)}[convolutional]\nfilters=4\ngroups=1\nstride=2\nstride_x=2\n`);
+    expect(cfg.unknownKeys.map((k) => k.key)).toEqual(['groups', 'stride_x']);
+    const built = modelFromDarknetCfg(cfg);
+    expect(built.layers[0].output).toEqual([4, 4, 4]);
+    built.model.dispose();
   });
 
   it('bad options are ValueErrors', () => {
