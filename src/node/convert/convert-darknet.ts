@@ -1,7 +1,8 @@
 /**
  * `convertDarknet`: a darknet cfg + `.weights` (+ class names) → a TF.js LayersModel folder
  * (`model.json` + weight shards) with the detector's `yolov2.json` beside it; and
- * {@link loadConvertedModel} to read such a folder back in Node.
+ * {@link loadConvertedModel} to read such a folder back in Node. The model code (`yolov2-ts/models`,
+ * `@tensorflow/tfjs-layers`) is imported when a conversion runs, not with this module.
  *
  * @packageDocumentation
  */
@@ -12,7 +13,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { FormatError, ValueError, describe } from '../../errors.js';
 import { DETECTOR_META_FORMAT, DETECTOR_META_VERSION, type DetectorMeta } from '../../head/detector-meta.js';
 import { assertKnownKeys, assertOneOf } from '../../validate.js';
-import { loadDarknetWeights, modelFromDarknetCfg, parseDarknetCfg, regionDecodeOptions } from '../../models/index.js';
 import { type WeightQuantization, quantizeWeights } from './quantize.js';
 
 /** The inputs of {@link convertDarknet}: each a file path, or the contents themselves. */
@@ -112,6 +112,7 @@ export async function convertDarknet(sources: DarknetSources, outDir: string, op
   if (!(Number.isInteger(shardBytes) && shardBytes >= 4)) throw new ValueError(`${FN}: 'shardBytes' must be an integer ≥ 4, got ${describe(shardBytes)}`);
   if (typeof outDir !== 'string' || outDir === '') throw new ValueError(`${FN}: 'outDir' must be a folder path, got ${describe(outDir)}`);
   const src = await readSources(sources);
+  const { loadDarknetWeights, modelFromDarknetCfg, parseDarknetCfg, regionDecodeOptions } = await import('../../models/index.js');
   const cfg = parseDarknetCfg(src.cfgText);
   if (!cfg.sections.some((s) => s.type === 'region')) throw new ValueError(`${FN}: the cfg has no [region] section; only YOLOv2-family detectors convert to a detector`);
   const built = modelFromDarknetCfg(cfg, options.inputSize === undefined ? {} : { inputSize: options.inputSize });

@@ -1,17 +1,16 @@
 /**
  * Read a folder written by `convertDarknet` back in Node: the TF.js LayersModel (quantised weights
- * dequantised, the library's custom layers registered) and its `yolov2.json`.
+ * dequantised, the library's custom layers registered) and its `yolov2.json`. The model code is imported
+ * when a folder is loaded, not with this module.
  *
  * @packageDocumentation
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { FormatError } from '../../errors.js';
 import { type DetectorMeta, parseDetectorMeta } from '../../head/detector-meta.js';
-// registers Reorg, DarknetBatchNorm and DarknetMaxPool with tf.serialization
-import '../../models/index.js';
 
 interface Manifest {
   modelTopology?: object;
@@ -65,7 +64,10 @@ export async function loadConvertedModel(dir: string): Promise<{ model: tfl.Laye
     }
   }
   const weightData = tf.io.concatenateArrayBuffers(buffers);
-  const model = await tfl.loadLayersModel(
+  const [layers, { Reorg, DarknetBatchNorm, DarknetMaxPool }] = await Promise.all([import('@tensorflow/tfjs-layers'), import('../../models/index.js')]);
+  // registered explicitly: a bundler may drop a side-effect-only import of the layers
+  for (const cls of [Reorg, DarknetBatchNorm, DarknetMaxPool]) tf.serialization.registerClass(cls);
+  const model = await layers.loadLayersModel(
     tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: specs, weightData, format: manifest.format, generatedBy: manifest.generatedBy, convertedBy: manifest.convertedBy ?? undefined }),
   );
   return { model, meta };

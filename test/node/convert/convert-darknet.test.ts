@@ -86,6 +86,15 @@ describe('convertDarknet', () => {
     const got = await outputOf(out);
     expect(got.length).toBe(reference.length);
     expect(relErr(got, reference)).toBeLessThan(1e-6);
+    // the Detector's Node loader reads the same folder (float32 weights)
+    const { loadDetector } = await import('../../../src/node/detector.js');
+    const detector = await loadDetector(out);
+    expect(detector.meta).toEqual(meta);
+    const x = input();
+    const y = detector.model.predict(x) as tf.Tensor;
+    expect(relErr(y.dataSync() as Float32Array, reference)).toBeLessThan(1e-6);
+    tf.dispose([x, y]);
+    detector.model.dispose();
     const topology = JSON.stringify(manifest.modelTopology);
     for (const cls of ['DarknetBatchNorm', 'Reorg', 'DarknetMaxPool']) expect(topology).toContain(`"class_name":"${cls}"`);
   });
