@@ -21,7 +21,7 @@ export { compactYOLOv2, outputStride, COMPACT_YOLOV2_FILTERS, COMPACT_YOLOV2_NEC
 export type { ReorgLayerArgs, DarknetBatchNormArgs } from './layers.js';
 export { Reorg, reorg, DarknetBatchNorm, BN_EPSILON, BN_MOMENTUM, LEAKY_ALPHA } from './layers.js';
 // --- darknet weights ---
-export type { DarknetWeightsHeader } from './weights.js';
+export type { DarknetWeightsHeader, DarknetWeightsOptions, LoadDarknetWeightsOptions } from './weights.js';
 export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './weights.js';
 // --- training kernels ---
 export type { TrainingKernelOptions } from '../kernels/index.js';
@@ -36,3 +36,19 @@ export { Detector } from './detector.js';
 // --- inference: batch norm folded into the convolutions (h22infer) ---
 export type { FoldedConv2DArgs } from './fold-batch-norm.js';
 export { foldBatchNorm, canFoldBatchNorm, FoldedConv2D } from './fold-batch-norm.js';
+// --- darknet cfg files (h19cfg) ---
+export type { CfgSection, DarknetCfg, UnknownCfgKey } from './darknet-cfg/parse.js';
+export { parseDarknetCfg } from './darknet-cfg/parse.js';
+export type {
+  CfgSectionType, NetOptions, ConvolutionalOptions, MaxpoolOptions, RouteOptions, ReorgOptions, UpsampleOptions,
+  ShortcutOptions, DropoutOptions, SoftmaxOptions, CostOptions, RegionOptions, SectionOptionsMap,
+} from './darknet-cfg/schema.js';
+export type { DarknetModel, DarknetModelOptions } from './darknet-cfg/build.js';
+export { modelFromDarknetCfg } from './darknet-cfg/build.js';
+export type { DarknetLayerInfo, HWC, Pads } from './darknet-cfg/plan.js';
+export { darknetLayerTable } from './darknet-cfg/table.js';
+export type { DarknetMaxPoolArgs } from './darknet-cfg/maxpool-layer.js';
+export { DarknetMaxPool } from './darknet-cfg/maxpool-layer.js';
+export { regionLossOptions, regionDecodeOptions } from './darknet-cfg/region.js';
+export type { DarknetTrainingConfig, TrainingConfigOptions, CfgAugmentation } from './darknet-cfg/net.js';
+export { trainingConfigFromNet } from './darknet-cfg/net.js';

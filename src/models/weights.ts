@@ -8,11 +8,17 @@
  * without `[bias (n)]`; then the kernel, `n·c·kh·kw` values in darknet's `[out, in, kh, kw]` order
  * (TF.js keeps `[kh, kw, in, out]`).
  *
+ * Partial files (darknet's `partial`, e.g. `darknet19_448.conv.23`) hold the first n layers; `{ layers: n }`
+ * loads or saves them on a model built by `modelFromDarknetCfg` (n counts darknet's layers), `{ convs: k }`
+ * the first k conv layers of any model.
+ *
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { FormatError, ValueError, describe } from '../errors.js';
+import { assertKnownKeys, assertNumber } from '../validate.js';
+import { darknetLayerMap } from './darknet-cfg/layer-map.js';
 
 /** The header of a darknet `.weights` file. */
 export interface DarknetWeightsHeader {
@@ -99,32 +105,133 @@ function toDarknetKernel(src: Float32Array, [kh, kw, c, n]: readonly number[]): 
   return dst;
 }
 
-/** Number of bytes {@link saveDarknetWeights} writes for `model` (header of 20 bytes by default). */
-export function darknetWeightsSize(model: tfl.LayersModel, header: { major?: number; minor?: number } = {}): number {
-  const entries = convEntries('darknetWeightsSize', model);
-  return headerBytes(header.major ?? 0, header.minor ?? 2) + 4 * entries.reduce((s, e) => s + e.floats, 0);
+/** Which part of the model a darknet weights file covers (default: all of it). */
+export interface DarknetWeightsOptions {
+  /**
+   * The first n darknet layers (cfg sections after `[net]`, as darknet's `partial` counts them; the convs
+   * among them), for a model built by `modelFromDarknetCfg`. E.g. `darknet19_448.conv.23` into yolov2-voc:
+   * `{ layers: 23 }` (its first 18 convs).
+   */
+  layers?: number;
+  /** The first k conv layers (`conv0 … conv{k−1}`), for any model. */
+  convs?: number;
+}
+
+/** Options of {@link loadDarknetWeights}. */
+export interface LoadDarknetWeightsOptions extends DarknetWeightsOptions {
+  /** Load NaN and ±Infinity values instead of rejecting the file (default false). */
+  allowNonFinite?: boolean;
+}
+
+interface Selection {
+  entries: ConvEntry[];
+  all: ConvEntry[];
+  partial: boolean;
+}
+
+function selectEntries(fn: string, model: tfl.LayersModel, options: DarknetWeightsOptions, known: readonly string[]): Selection {
+  assertKnownKeys(fn, 'options', options, known);
+  const all = convEntries(fn, model);
+  const { layers, convs } = options ?? {};
+  if (layers !== undefined && convs !== undefined) throw new ValueError(`${fn}: pass 'layers' or 'convs', not both`);
+  if (convs !== undefined) {
+    assertNumber(fn, 'convs', convs, { min: 1, max: all.length, integer: true });
+    return { entries: all.slice(0, convs), all, partial: true };
+  }
+  if (layers === undefined) return { entries: all, all, partial: false };
+  const map = darknetLayerMap(model);
+  if (!map) {
+    throw new ValueError(`${fn}: 'layers' counts darknet layers and needs a model built by modelFromDarknetCfg; for this model pass { convs: k } (the first k conv layers)`);
+  }
+  assertNumber(fn, 'layers', layers, { min: 1, max: map.layerCount, integer: true });
+  const k = map.convLayers.filter((index) => index < layers).length;
+  if (k === 0) throw new ValueError(`${fn}: the first ${layers} layers hold no conv layer`);
+  return { entries: all.slice(0, k), all, partial: true };
+}
+
+const floatsOf = (entries: readonly ConvEntry[]) => entries.reduce((s, e) => s + e.floats, 0);
+
+/** "pass { layers: n }" when `bytes` is exactly a prefix of the model's layers, else ''. */
+function prefixHint(model: tfl.LayersModel, all: readonly ConvEntry[], hdr: number, bytes: number): string {
+  let sum = hdr;
+  for (let k = 1; k < all.length; k++) {
+    sum += 4 * all[k - 1].floats;
+    if (sum !== bytes) continue;
+    const map = darknetLayerMap(model);
+    if (!map) return `: the file matches the first ${k} conv layers; pass { convs: ${k} } to load them`;
+    const n = map.convLayers[k - 1] + 1;
+    return `: the file matches the first ${n} layers (${k} convs); pass { layers: ${n} } to load them`;
+  }
+  return '';
+}
+
+/** The FormatError for a file whose size does not fit the model. */
+function sizeError(fn: string, model: tfl.LayersModel, sel: Selection, head: { major: number; minor: number; hdr: number }, bytes: number): FormatError {
+  const { hdr, major, minor } = head;
+  const payload = 4 * floatsOf(sel.entries);
+  const total = hdr + payload;
+  const alt = hdr === 16 ? 20 : 16;
+  if (!sel.partial && bytes === alt + payload) {
+    return new FormatError(
+      `${fn}: the header says version ${major}.${minor}, which has a ${hdr}-byte header, but the file matches the model with a ${alt}-byte header: ` +
+        `its major/minor fields are wrong (versions with major·10 + minor ≥ 2 have a 20-byte header with a 64-bit 'seen', older ones 16 bytes)`,
+    );
+  }
+  const hint = sel.partial ? '' : prefixHint(model, sel.all, hdr, bytes);
+  if (bytes < total) {
+    let offset = hdr;
+    const e = sel.entries.find((x) => (offset += 4 * x.floats) > bytes)!;
+    const start = offset - 4 * e.floats;
+    return new FormatError(
+      `${fn}: the file ends inside layer ${describeLayer(e)}: it needs ${4 * e.floats} bytes at offset ${start}, ` +
+        `only ${bytes - start} are left (file ${bytes} bytes, the model needs ${total})${hint}`,
+    );
+  }
+  const last = sel.entries[sel.entries.length - 1];
+  return new FormatError(
+    `${fn}: the file has ${bytes} bytes but the model needs ${total}: ${bytes - total} bytes are left ` +
+      `after the last layer ${describeLayer(last)} (check numClasses, anchors and widthMultiplier against the cfg)${hint}`,
+  );
+}
+
+/** Throw when `floats` (the payload of `entries`) holds NaN or ±Infinity, naming the layer and the array. */
+function assertFiniteWeights(fn: string, entries: readonly ConvEntry[], floats: Float32Array, hdr: number): void {
+  let p = 0;
+  for (const e of entries) {
+    const n = e.shape[3];
+    const parts: Array<[string, number]> = e.bn
+      ? [['beta', n], ['gamma', n], ['rolling mean', n], ['rolling variance', n]]
+      : [['bias', n]];
+    parts.push(['kernel', e.floats - (e.bn ? 4 * n : n)]);
+    for (const [name, count] of parts) {
+      for (let i = 0; i < count; i++) {
+        const v = floats[p + i];
+        if (!Number.isFinite(v)) {
+          throw new FormatError(
+            `${fn}: layer ${describeLayer(e)} holds ${describe(v)} at ${name}[${i}] (file offset ${hdr + 4 * (p + i)}); ` +
+              'pass { allowNonFinite: true } to load non-finite weights anyway',
+          );
+        }
+      }
+      p += count;
+    }
+  }
 }
 
 /**
- * Load a darknet `.weights` file into `model` (in place) and return its header.
- *
- * The model's conv layers `conv0 …` are filled in cfg order: batch-norm layers get beta, gamma, moving mean
- * and moving variance; head convs their bias; kernels are transposed from darknet's `[out, in, kh, kw]`.
- * The file must match the model exactly (numClasses, anchors and widthMultiplier as in the cfg).
- *
- * @param bytes the whole file, as an ArrayBuffer or a Uint8Array (any byte offset).
- * @throws FormatError when the file is shorter than the model needs (naming the layer it ends in, the
- *   offset and the byte counts) or longer (naming the last layer and the bytes left over); ValueError
- *   when the model has no darknet-named conv layers.
+ * Number of bytes {@link saveDarknetWeights} writes for `model` (header of 20 bytes by default), or for
+ * its first layers with `options`.
  */
-export function loadDarknetWeights(model: tfl.LayersModel, bytes: ArrayBuffer | Uint8Array): DarknetWeightsHeader {
-  const fn = 'loadDarknetWeights';
-  if (!(bytes instanceof ArrayBuffer) && !(bytes instanceof Uint8Array)) {
-    throw new ValueError(`${fn}: 'bytes' must be an ArrayBuffer or a Uint8Array, got ${describe(bytes)}`);
-  }
-  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  const entries = convEntries(fn, model);
-  const payload = 4 * entries.reduce((s, e) => s + e.floats, 0);
+export function darknetWeightsSize(
+  model: tfl.LayersModel,
+  header: { major?: number; minor?: number } = {},
+  options: DarknetWeightsOptions = {},
+): number {
+  const { entries } = selectEntries('darknetWeightsSize', model, options, ['layers', 'convs']);
+  return headerBytes(header.major ?? 0, header.minor ?? 2) + 4 * floatsOf(entries);
+}
+
+function readHeader(fn: string, u8: Uint8Array): DarknetWeightsHeader & { hdr: number } {
   if (u8.byteLength < 16) {
     throw new FormatError(`${fn}: the file has ${u8.byteLength} bytes, too short for the darknet header (16 or 20 bytes)`);
   }
@@ -137,31 +244,49 @@ export function loadDarknetWeights(model: tfl.LayersModel, bytes: ArrayBuffer | 
     throw new FormatError(`${fn}: the file has ${u8.byteLength} bytes, too short for the ${hdr}-byte header of version ${major}.${minor}`);
   }
   const seen = hdr === 20 ? view.getUint32(12, true) + view.getUint32(16, true) * 2 ** 32 : view.getInt32(12, true);
+  return { major, minor, revision, seen, hdr };
+}
+
+/**
+ * Load a darknet `.weights` file into `model` (in place) and return its header.
+ *
+ * The model's conv layers `conv0 …` are filled in cfg order: batch-norm layers get beta, gamma, moving mean
+ * and moving variance; other convs their bias; kernels are transposed from darknet's `[out, in, kh, kw]`.
+ * By default the file must match the whole model (numClasses, anchors and widthMultiplier as in the cfg);
+ * with `{ layers: n }` or `{ convs: k }` only those first layers are read (as darknet's partial weights;
+ * the file may hold more, which is ignored) and the rest of the model is left as it is.
+ *
+ * @param bytes the whole file, as an ArrayBuffer or a Uint8Array (any byte offset).
+ * @param options `layers` / `convs` (a prefix, see {@link DarknetWeightsOptions}), `allowNonFinite`.
+ * @throws FormatError when the file is shorter than needed (naming the layer it ends in, the offset and the
+ *   byte counts, and `{ layers: n }` when it is exactly the first n layers), longer (naming the last layer),
+ *   has a header whose version does not match its layout (naming the header), or holds NaN/±Infinity
+ *   (naming the layer and the array; unless `allowNonFinite`). Nothing is written to the model then.
+ * @throws ValueError when the model has no darknet-named conv layers, or for bad options.
+ */
+export function loadDarknetWeights(
+  model: tfl.LayersModel,
+  bytes: ArrayBuffer | Uint8Array,
+  options: LoadDarknetWeightsOptions = {},
+): DarknetWeightsHeader {
+  const fn = 'loadDarknetWeights';
+  if (!(bytes instanceof ArrayBuffer) && !(bytes instanceof Uint8Array)) {
+    throw new ValueError(`${fn}: 'bytes' must be an ArrayBuffer or a Uint8Array, got ${describe(bytes)}`);
+  }
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const sel = selectEntries(fn, model, options, ['layers', 'convs', 'allowNonFinite']);
+  const { hdr, ...header } = readHeader(fn, u8);
+  const payload = 4 * floatsOf(sel.entries);
   const total = hdr + payload;
-  let offset = hdr;
-  for (const e of entries) {
-    if (offset + 4 * e.floats > u8.byteLength) {
-      throw new FormatError(
-        `${fn}: the file ends inside layer ${describeLayer(e)}: it needs ${4 * e.floats} bytes at offset ${offset}, ` +
-          `only ${u8.byteLength - offset} are left (file ${u8.byteLength} bytes, the model needs ${total})`,
-      );
-    }
-    offset += 4 * e.floats;
-  }
-  if (u8.byteLength > total) {
-    const last = entries[entries.length - 1];
-    throw new FormatError(
-      `${fn}: the file has ${u8.byteLength} bytes but the model needs ${total}: ${u8.byteLength - total} bytes are left ` +
-        `after the last layer ${describeLayer(last)} (check numClasses, anchors and widthMultiplier against the cfg)`,
-    );
-  }
+  if (u8.byteLength < total || (!sel.partial && u8.byteLength !== total)) throw sizeError(fn, model, sel, { ...header, hdr }, u8.byteLength);
   // aligned float view (copy once if the bytes are not 4-byte aligned)
   const start = u8.byteOffset + hdr;
   const floats =
     start % 4 === 0 ? new Float32Array(u8.buffer, start, payload / 4) : new Float32Array(u8.slice(hdr, total).buffer);
+  if (!options.allowNonFinite) assertFiniteWeights(fn, sel.entries, floats, hdr);
   let p = 0;
   const take = (count: number) => floats.subarray(p, (p += count));
-  for (const e of entries) {
+  for (const e of sel.entries) {
     const n = e.shape[3];
     const tensors: Array<[tfl.LayerVariable, tf.Tensor]> = [];
     if (e.bn) {
@@ -182,20 +307,25 @@ export function loadDarknetWeights(model: tfl.LayersModel, bytes: ArrayBuffer | 
       t.dispose();
     }
   }
-  return { major, minor, revision, seen };
+  return header;
 }
 
 /**
  * Serialise `model`'s conv layers in darknet's `.weights` layout (see the module doc), the inverse of
  * {@link loadDarknetWeights}: `saveDarknetWeights(m)` loaded into a model of the same cfg reproduces it
- * exactly, and load-then-save returns the same bytes.
+ * exactly, and load-then-save returns the same bytes. With `{ layers: n }` or `{ convs: k }` only the
+ * first layers are written (a backbone file such as darknet's `*.conv.23`).
  *
  * @param header default `{ major: 0, minor: 2, revision: 0, seen: 0 }` (64-bit `seen`, 20-byte header).
  * @returns the file's bytes.
  */
-export function saveDarknetWeights(model: tfl.LayersModel, header: Partial<DarknetWeightsHeader> = {}): Uint8Array {
+export function saveDarknetWeights(
+  model: tfl.LayersModel,
+  header: Partial<DarknetWeightsHeader> = {},
+  options: DarknetWeightsOptions = {},
+): Uint8Array {
   const fn = 'saveDarknetWeights';
-  const entries = convEntries(fn, model);
+  const { entries } = selectEntries(fn, model, options, ['layers', 'convs']);
   const { major = 0, minor = 2, revision = 0, seen = 0 } = header;
   for (const [k, v] of Object.entries({ major, minor, revision })) {
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new ValueError(`${fn}: 'header.${k}' must be an int32 ≥ 0, got ${describe(v)}`);
@@ -205,7 +335,7 @@ export function saveDarknetWeights(model: tfl.LayersModel, header: Partial<Darkn
   if (!Number.isInteger(seen) || seen < 0 || seen > maxSeen) {
     throw new ValueError(`${fn}: 'header.seen' must be an integer in [0, ${maxSeen}] for version ${major}.${minor}, got ${describe(seen)}`);
   }
-  const payload = 4 * entries.reduce((s, e) => s + e.floats, 0);
+  const payload = 4 * floatsOf(entries);
   const out = new Uint8Array(hdr + payload);
   const view = new DataView(out.buffer);
   view.setInt32(0, major, true);

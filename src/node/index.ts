@@ -115,3 +115,9 @@ export { readDataConfig, parseYAMLConfig, openDataset } from './data/data-config
 export { ImageListDataset, labelPathOf } from './data/image-list.js';
 export type { COCOImage, COCOAnnotation, COCODatasetOptions, COCOAnnotationInput } from './data/coco-json.js';
 export { COCODataset, readCOCOResults, writeCOCOResults, writeCOCOAnnotations } from './data/coco-json.js';
+
+// darknet cfg + weights → TF.js model folder with yolov2.json (h19cfg)
+export type { DarknetSources, ConvertDarknetOptions, ConvertDarknetResult } from './convert/convert-darknet.js';
+export { convertDarknet } from './convert/convert-darknet.js';
+export { loadConvertedModel } from './convert/load-converted.js';
+export type { WeightQuantization } from './convert/quantize.js';

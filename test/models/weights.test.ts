@@ -86,9 +86,9 @@ describe('darknet weights', () => {
   it('rejects truncated and oversized files naming the layer and the byte counts', () => {
     const model = toyModel();
     const file = toyFile();
-    expect(() => loadDarknetWeights(model, file.subarray(0, 312))).toThrow(FormatError);
-    expect(() => loadDarknetWeights(model, file.subarray(0, 312))).toThrow(
-      'loadDarknetWeights: the file ends inside layer conv1 (bias + 1×1×3×2 kernel): it needs 32 bytes at offset 284, only 28 are left (file 312 bytes, the model needs 316)',
+    expect(() => loadDarknetWeights(model, file.subarray(0, 308))).toThrow(FormatError);
+    expect(() => loadDarknetWeights(model, file.subarray(0, 308))).toThrow(
+      'loadDarknetWeights: the file ends inside layer conv1 (bias + 1×1×3×2 kernel): it needs 32 bytes at offset 284, only 24 are left (file 308 bytes, the model needs 316)',
     );
     expect(() => loadDarknetWeights(model, file.subarray(0, 100))).toThrow(/ends inside layer conv0 \(batch norm bn0 \+ 3×3×2×3 kernel\): it needs 264 bytes at offset 20, only 80 are left/);
     const big = new Uint8Array(320);
@@ -98,6 +98,41 @@ describe('darknet weights', () => {
     );
     expect(() => loadDarknetWeights(model, file.subarray(0, 10))).toThrow(/has 10 bytes, too short for the darknet header/);
     expect(() => loadDarknetWeights(model, [1, 2] as unknown as Uint8Array)).toThrow(ValueError);
+    model.dispose();
+  });
+
+  it('blames the header, not numClasses, when the file fits the model with the other header size', () => {
+    const model = toyModel();
+    const file = toyFile();
+    // version 0.2 says 20 bytes of header; 312 = 16 + 296 bytes fits a 16-byte header exactly
+    const e = (() => { try { loadDarknetWeights(model, file.subarray(0, 312)); } catch (err) { return err as Error; } return null; })();
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e!.message).toMatch(/header says version 0\.2, which has a 20-byte header, but the file matches the model with a 16-byte header/);
+    expect(e!.message).not.toMatch(/numClasses/);
+    // version 0.1 (16 bytes) on a file written with a 20-byte header: 4 bytes too many
+    const old = file.slice();
+    new DataView(old.buffer).setInt32(4, 1, true);
+    expect(() => loadDarknetWeights(model, old)).toThrow(/version 0\.1, which has a 16-byte header, but the file matches the model with a 20-byte header/);
+    model.dispose();
+  });
+
+  it('rejects NaN and ±Infinity by default, naming the layer and the array, and loads them with allowNonFinite', () => {
+    const model = toyModel();
+    const before = model.getWeights().map((t) => Array.from(t.dataSync()));
+    for (const [floatIndex, where] of [[4, /conv0 \(batch norm bn0.*holds NaN at gamma\[1\] \(file offset 36\)/], [12 + 54 + 1, /conv1 \(bias.*holds Infinity at bias\[1\] \(file offset 288\)/]] as const) {
+      const file = toyFile();
+      new DataView(file.buffer).setFloat32(20 + 4 * floatIndex, floatIndex === 4 ? NaN : Infinity, true);
+      expect(() => loadDarknetWeights(model, file)).toThrow(FormatError);
+      expect(() => loadDarknetWeights(model, file)).toThrow(where);
+      // nothing was written
+      expect(model.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(before);
+      expectNoLeak(() => expect(() => loadDarknetWeights(model, file)).toThrow(/allowNonFinite/));
+    }
+    const file = toyFile();
+    new DataView(file.buffer).setFloat32(20 + 4 * 4, NaN, true);
+    loadDarknetWeights(model, file, { allowNonFinite: true });
+    expect(Number.isNaN(model.getLayer('bn0').getWeights()[0].dataSync()[1])).toBe(true);
+    expect(() => loadDarknetWeights(model, file, { allowNaN: true } as never)).toThrow(ValueError);
     model.dispose();
   });
 
