@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `yolov2-ts` command: synth, train, detect, eval, anchors, demo. Each subcommand lives in its own
+ * The `yolov2-ts` command: synth, train, detect, eval, anchors, convert, demo. Each subcommand lives in its own
  * file and is a thin layer over the library. A usage problem (a missing file, a bad flag or config)
  * prints one line and exits with 2; `--verbose` adds the stack trace.
  *
@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { YOLOv2Error } from '../errors.js';
 import { UsageError, oneOf, type GlobalOptions } from './common.js';
 import { anchorsCommand } from './anchors.js';
+import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
 import { detectCommand } from './detect.js';
 import { evalCommand } from './eval.js';
@@ -25,7 +26,7 @@ const program = new Command('yolov2-ts')
   .exitOverride();
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-for (const make of [synthCommand, trainCommand, detectCommand, evalCommand, anchorsCommand, demoCommand]) {
+for (const make of [synthCommand, trainCommand, detectCommand, evalCommand, anchorsCommand, convertCommand, demoCommand]) {
   program.addCommand(make(globals).exitOverride());
 }
 

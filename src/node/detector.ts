@@ -7,7 +7,6 @@
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { FormatError } from '../errors.js';
 import { type DetectorMeta, parseDetectorMeta } from '../head/detector-meta.js';
@@ -35,14 +34,7 @@ export async function loadDetector(dir: string, options: DetectorModelOptions = 
     throw new FormatError(`loadDetector: ${metaPath} is not JSON: ${(e as Error).message}`, metaPath);
   }
   const meta = parseDetectorMeta(json, metaPath);
-  // the library's custom layers must be registered before a model is deserialised (explicitly: a bundler
-  // may drop a side-effect-only import of the layers module)
-  const [{ NodeDetector: Cls }, { Reorg, DarknetBatchNorm }, { FoldedConv2D }] = await Promise.all([
-    import('./node-detector.js'),
-    import('../models/layers.js'),
-    import('../models/fold-batch-norm.js'),
-  ]);
-  for (const cls of [Reorg, DarknetBatchNorm, FoldedConv2D]) tf.serialization.registerClass(cls);
+  const { NodeDetector: Cls } = await import('./node-detector.js');
   return new Cls(await loadModel(dir), meta, options);
 }
 

@@ -33,13 +33,23 @@ export async function saveModel(model: LayersModel, dir: string): Promise<void> 
   );
 }
 
+/** Bytes one value of a weight takes in the shards: 2 for float16, 1 for uint8 quantisation, else 4 (1 for bool). */
+function bytesPerValue(spec: tf.io.WeightsManifestEntry): number {
+  const q = spec.quantization?.dtype;
+  if (q === 'float16' || q === 'uint16') return 2;
+  if (q === 'uint8') return 1;
+  return spec.dtype === 'bool' ? 1 : 4;
+}
+
 /**
  * Load a model saved by {@link saveModel} (or any TF.js layers model whose weights are in `dir`).
  * @throws {@link FormatError} naming the file when `model.json` is missing or malformed, or a weights
  *   file is missing or of the wrong size.
  */
 export async function loadModel(dir: string): Promise<LayersModel> {
-  const tfl = await import('@tensorflow/tfjs-layers');
+  const [tfl, models] = await Promise.all([import('@tensorflow/tfjs-layers'), import('../models/index.js')]);
+  // the library's custom layers, registered explicitly: a bundler may drop a side-effect-only import of them
+  for (const cls of [models.Reorg, models.DarknetBatchNorm, models.DarknetMaxPool, models.FoldedConv2D]) tf.serialization.registerClass(cls);
   const jsonPath = join(dir, 'model.json');
   let manifest: { modelTopology?: object; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>; format?: string; generatedBy?: string; convertedBy?: string | null };
   try {
@@ -65,7 +75,7 @@ export async function loadModel(dir: string): Promise<LayersModel> {
     }
   }
   const weightData = tf.io.concatenateArrayBuffers(buffers);
-  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * (s.dtype === 'float32' || s.dtype === 'int32' ? 4 : 1), 0);
+  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPerValue(s), 0);
   if (weightData.byteLength !== expected) {
     throw new FormatError(`loadModel: the weights in ${dir} hold ${weightData.byteLength} bytes, ${jsonPath} describes ${expected}`, dir);
   }

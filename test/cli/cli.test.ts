@@ -114,8 +114,33 @@ describe.skipIf(process.env.YOLOV2_TEST_BACKEND === 'wasm')('yolov2-ts', () => {
     expect(c.anchors).toEqual(y.anchors);
   }, 30_000);
 
+  it('convert writes a detector folder from a cfg and darknet weights, which detect then runs', async () => {
+    const { modelFromDarknetCfg, parseDarknetCfg, saveDarknetWeights } = await import('../../src/models/index.js');
+    const cfg = `[net]\nwidth=64\nheight=64\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\npad=1\nactivation=leaky\n[maxpool]\nsize=2\nstride=2\n[convolutional]\nfilters=${2 * (5 + 2)}\nsize=1\npad=1\nactivation=linear\n[region]\nanchors=1,1, 2,2\nclasses=2\nnum=2\ncoords=4\nsoftmax=1\n`;
+    const built = modelFromDarknetCfg(parseDarknetCfg(cfg), { seed: 1 });
+    await writeFile(join(dir, 'tiny.cfg'), cfg);
+    await writeFile(join(dir, 'tiny.weights'), saveDarknetWeights(built.model));
+    await writeFile(join(dir, 'tiny.names'), 'square\ncircle\n');
+    built.model.dispose();
+    const out = join(dir, 'converted');
+    const r = await cli('convert', '--cfg', join(dir, 'tiny.cfg'), '--weights', join(dir, 'tiny.weights'), '--names', join(dir, 'tiny.names'), '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { files: string[]; meta: { classNames: string[]; inputSize: number[] } };
+    expect(report.files).toContain('yolov2.json');
+    expect(report.meta.classNames).toEqual(['square', 'circle']);
+    expect(report.meta.inputSize).toEqual([64, 64]);
+    const d = await cli('detect', '--model', out, '--conf', '0', '--out', join(dir, 'det-converted'), join(dir, 'yolo', 'images', 'val'));
+    expect(d.code, d.stderr).toBe(0);
+    const dets = JSON.parse(await readFile(join(dir, 'det-converted', 'detections.json'), 'utf8')) as Array<{ className: string }>;
+    expect(dets.length).toBeGreaterThan(0);
+    expect(['square', 'circle']).toContain(dets[0].className);
+    const bad = await cli('convert', '--cfg', join(dir, 'tiny.cfg'), '--weights', join(dir, 'none.weights'), '--out', out);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--weights .*none\.weights: no such file/);
+  });
+
   it('every subcommand has --help; bad flags, missing files and bad configs exit 2 with one line naming them', async () => {
-    const cmds = ['synth', 'train', 'detect', 'eval', 'anchors', 'demo'];
+    const cmds = ['synth', 'train', 'detect', 'eval', 'anchors', 'convert', 'demo'];
     const helps = await Promise.all(cmds.map((c) => cli(c, '--help')));
     helps.forEach((h, i) => {
       expect(h.code).toBe(0);

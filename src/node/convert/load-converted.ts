@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { FormatError } from '../../errors.js';
 import { type DetectorMeta, parseDetectorMeta } from '../../head/detector-meta.js';
+import { loadModel } from '../model-io.js';
 
 interface Manifest {
   modelTopology?: object;
@@ -54,21 +55,6 @@ export async function loadConvertedModel(dir: string): Promise<{ model: tfl.Laye
     throw new FormatError(`loadConvertedModel: ${metaPath} is not JSON: ${(e as Error).message}`, metaPath);
   }
   const meta = parseDetectorMeta(metaJson, metaPath);
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: ArrayBuffer[] = [];
-  for (const group of manifest.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) {
-      const b = await readOrFail(join(dir, p), 'the weight shard');
-      buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer);
-    }
-  }
-  const weightData = tf.io.concatenateArrayBuffers(buffers);
-  const [layers, { Reorg, DarknetBatchNorm, DarknetMaxPool }] = await Promise.all([import('@tensorflow/tfjs-layers'), import('../../models/index.js')]);
-  // registered explicitly: a bundler may drop a side-effect-only import of the layers
-  for (const cls of [Reorg, DarknetBatchNorm, DarknetMaxPool]) tf.serialization.registerClass(cls);
-  const model = await layers.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: specs, weightData, format: manifest.format, generatedBy: manifest.generatedBy, convertedBy: manifest.convertedBy ?? undefined }),
-  );
+  const model = await loadModel(dir);
   return { model, meta };
 }

@@ -116,6 +116,23 @@ describe('convertDarknet', () => {
     expect(errors.float16).toBeGreaterThan(0); // it did quantise
   });
 
+  it('loadDetector reads a float16 folder (2 bytes a value) and detects with it', async () => {
+    const out = join(dir, 'float16-detector');
+    await convertDarknet({ cfg: { text: CFG }, weights, names: ['a', 'b', 'c'] }, out, { quantize: 'float16' });
+    const { loadDetector } = await import('../../../src/node/detector.js');
+    const det = await loadDetector(out, { fold: false });
+    const x = input();
+    const y = det.model.predict(x) as tf.Tensor;
+    expect(relErr(y.dataSync() as Float32Array, reference)).toBeLessThan(1e-2);
+    tf.dispose([x, y]);
+    const image = tf.fill([32, 32, 3], 128) as tf.Tensor3D;
+    const found = await det.detect(image, { confThreshold: 0 });
+    expect(found.length).toBeGreaterThan(0);
+    expect(['a', 'b', 'c']).toContain(found[0].className);
+    image.dispose();
+    det.dispose();
+  });
+
   it('rejects bad inputs with typed errors and leaks nothing', async () => {
     await expectNoLeakAsync(async () => {
       const names = await convertDarknet({ cfg: { text: CFG }, weights, names: ['a', 'b'] }, join(dir, 'x')).catch((e) => e);
