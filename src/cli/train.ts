@@ -11,7 +11,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { Anchor, DetectorMeta } from '../index.js';
+import type { Anchor, DetectorMeta, YOLOv2LossConfig } from '../index.js';
 import type { DetectionDataset, StepRecord } from '../node/index.js';
 import { type GlobalOptions, UsageError, int, mustExist, num, registerGradients, say, startBackend } from './common.js';
 import { letterboxedSizes, openSplit } from './dataset.js';
@@ -44,8 +44,8 @@ export function trainCommand(globals: () => GlobalOptions): Command {
   return new Command('train')
     .description('train on a data config; keeps OUT/best and OUT/last detector folders, OUT/log.jsonl, OUT/results.png')
     .requiredOption('--data <file>', 'data config (.yaml or darknet .data)')
-    .option('--model <name>', 'compact, tiny or yolov2', 'compact')
-    .option('--weights <file>', 'darknet .weights to start from (must match the model)')
+    .option('--model <name>', 'compact, tiny, yolov2 or a darknet .cfg file (its [region] gives anchors and loss)', 'compact')
+    .option('--weights <file>', 'darknet .weights to start from (the whole model, or its first --layers N layers)')
     .option('--layers <n>', 'load only the first N layers of --weights', int(1))
     .option('--width <m>', 'width multiplier (default 0.5 for compact, 1 otherwise)', num(0.01, 4))
     .option('--epochs <n>', 'epochs', int(1), 30)
@@ -65,8 +65,24 @@ export function trainCommand(globals: () => GlobalOptions): Command {
 }
 
 function checkModelName(o: TrainCliOptions): void {
-  if (o.model.endsWith('.cfg')) throw new UsageError(`--model ${o.model}: darknet cfg files need the cfg converter, which this version does not have yet`);
-  if (!['compact', 'tiny', 'yolov2'].includes(o.model)) throw new UsageError(`--model ${o.model}: must be compact, tiny or yolov2`);
+  if (o.model.endsWith('.cfg')) mustExist('--model', o.model, 'file');
+  else if (!['compact', 'tiny', 'yolov2'].includes(o.model)) throw new UsageError(`--model ${o.model}: must be compact, tiny, yolov2 or a darknet .cfg file`);
+}
+
+/** A model from a darknet cfg: its [region] gives the anchors (grid cells) and the loss options. */
+async function modelFromCfg(m: Models, o: TrainCliOptions, numClasses: number): Promise<{ model: LayersModel; anchors: Anchor[]; lossConfig: YOLOv2LossConfig }> {
+  const cfg = m.parseDarknetCfg(await readFile(o.model, 'utf8'));
+  const built = m.modelFromDarknetCfg(cfg, { inputSize: o.size, seed: o.seed });
+  if (!built.region) {
+    built.model.dispose();
+    throw new UsageError(`--model ${o.model}: the cfg has no [region] section (a detector cfg is needed)`);
+  }
+  if (built.region.classes !== numClasses) {
+    built.model.dispose();
+    throw new UsageError(`--model ${o.model}: [region] classes=${built.region.classes}, but --data has ${numClasses} names (set classes and the last filters = num·(classes + 5))`);
+  }
+  const spec = m.regionDecodeOptions(built.region);
+  return { model: built.model, anchors: spec.anchors.map(([w, h]) => [w, h] as Anchor), lossConfig: m.regionLossOptions(built.region) };
 }
 
 function buildModel(m: Models, o: TrainCliOptions, numClasses: number, anchors: readonly Anchor[]): LayersModel {
@@ -80,7 +96,7 @@ function buildModel(m: Models, o: TrainCliOptions, numClasses: number, anchors: 
 async function runTrain(o: TrainCliOptions, g: GlobalOptions): Promise<void> {
   checkModelName(o);
   if (o.size % 32 !== 0) throw new UsageError(`--size ${o.size}: must be a multiple of 32`);
-  if (o.layers !== undefined) throw new UsageError('--layers: partial loading of darknet weights is not available yet (load a whole matching file)');
+  if (o.layers !== undefined && !o.weights) throw new UsageError('--layers: goes with --weights (the first N layers of that file are loaded)');
   if (o.weights) mustExist('--weights', o.weights, 'file');
   const { config, dataset: trainSet } = await openSplit(o.data, ['train']);
   const { openDataset } = await import('../node/data/data-config.js');
@@ -95,22 +111,29 @@ async function runTrain(o: TrainCliOptions, g: GlobalOptions): Promise<void> {
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
 
-  // the anchor count fixes the model; its stride sets the grid the k-means anchors are measured in
-  const probe = buildModel(models, o, names.length, Array.from({ length: o.anchors }, () => [1, 1] as Anchor));
-  const stride = outputStride(probe);
-  probe.dispose();
-  const sizes = await letterboxedSizes(trainSet, o.size);
-  if (sizes.length < o.anchors) throw new UsageError(`--data ${o.data}: ${sizes.length} training boxes, fewer than --anchors ${o.anchors}`);
-  const anchors = kmeansAnchors(sizes, o.anchors, { seed: o.seed, units: 'grid', gridSize: o.size / stride }).anchors;
-  const model = buildModel(models, o, names.length, anchors);
-  if (o.weights) loadDarknetWeights(model, await readFile(o.weights));
+  let model: LayersModel;
+  let anchors: Anchor[];
+  let lossConfig: YOLOv2LossConfig | undefined;
+  if (o.model.endsWith('.cfg')) {
+    ({ model, anchors, lossConfig } = await modelFromCfg(models, o, names.length));
+  } else {
+    // the anchor count fixes the model; its stride sets the grid the k-means anchors are measured in
+    const probe = buildModel(models, o, names.length, Array.from({ length: o.anchors }, () => [1, 1] as Anchor));
+    const stride = outputStride(probe);
+    probe.dispose();
+    const sizes = await letterboxedSizes(trainSet, o.size);
+    if (sizes.length < o.anchors) throw new UsageError(`--data ${o.data}: ${sizes.length} training boxes, fewer than --anchors ${o.anchors}`);
+    anchors = kmeansAnchors(sizes, o.anchors, { seed: o.seed, units: 'grid', gridSize: o.size / stride }).anchors.map(([w, h]) => [w, h] as Anchor);
+    model = buildModel(models, o, names.length, anchors);
+  }
+  if (o.weights) loadDarknetWeights(model, await readFile(o.weights), o.layers !== undefined ? { layers: o.layers } : undefined);
   else initObjectnessPrior(model, names.length, 0.01);
   const meta: DetectorMeta = {
     format: 'yolov2-ts/detector', version: 1, inputSize: [o.size, o.size], classNames: [...names], anchors, layout: 'NHWC', letterbox: 'round',
     pixelScale: 255, postprocess: { confThreshold: 0.25, iouThreshold: 0.45, maxDetections: 100 }, source: `yolov2-ts train --model ${o.model}`,
   };
   try {
-    await trainLoop(o, g, { model, meta, trainSet, valSet, out });
+    await trainLoop(o, g, { model, meta, trainSet, valSet, out, ...(lossConfig ? { lossConfig } : {}) });
   } finally {
     model.dispose();
   }
@@ -120,7 +143,7 @@ class EarlyStop extends Error {}
 
 async function trainLoop(
   o: TrainCliOptions, g: GlobalOptions,
-  ctx: { model: LayersModel; meta: DetectorMeta; trainSet: DetectionDataset; valSet?: DetectionDataset; out: string },
+  ctx: { model: LayersModel; meta: DetectorMeta; trainSet: DetectionDataset; valSet?: DetectionDataset; out: string; lossConfig?: YOLOv2LossConfig },
 ): Promise<void> {
   const { model, meta, trainSet, valSet, out } = ctx;
   const { LOSS_PRESETS, YOLOv2Loss, packTargets } = await import('../index.js');
@@ -132,7 +155,7 @@ async function trainLoop(
   const history: StepRecord[] = prior.filter((r) => r.type === 'step');
   const evals: EvalRecord[] = prior.filter((r) => r.type === 'eval');
   const stopper = new EarlyStopping(o.patience, evals);
-  const loss = new YOLOv2Loss({ ...LOSS_PRESETS.darknet, objTarget: 'one', anchors: meta.anchors, anchorUnits: 'grid', numClasses: meta.classNames.length });
+  const loss = new YOLOv2Loss(ctx.lossConfig ?? { ...LOSS_PRESETS.darknet, objTarget: 'one', anchors: meta.anchors, anchorUnits: 'grid', numClasses: meta.classNames.length });
   const loader = new BatchLoader(trainSet, { batchSize: o.batch, sizes: [o.size], seed: o.seed, ...(o.augment ? {} : { augment: false }) });
   const stepsPerEpoch = Math.max(1, Math.ceil(trainSet.length / o.batch));
   const onEpochEnd = async (epoch: number) => {

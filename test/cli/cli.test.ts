@@ -139,6 +139,26 @@ describe.skipIf(process.env.YOLOV2_TEST_BACKEND === 'wasm')('yolov2-ts', () => {
     expect(bad.stderr).toMatch(/--weights .*none\.weights: no such file/);
   });
 
+  it('train --model X.cfg takes anchors and loss from [region] and starts from the first --layers N of --weights', async () => {
+    const { modelFromDarknetCfg, parseDarknetCfg, saveDarknetWeights } = await import('../../src/models/index.js');
+    // the synthetic shapes have 4 classes: the head has num·(classes + 5) = 2·9 = 18 filters
+    const cfg = `[net]\nwidth=64\nheight=64\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\npad=1\nactivation=leaky\n[maxpool]\nsize=2\nstride=2\n[convolutional]\nfilters=18\nsize=1\npad=1\nactivation=linear\n[region]\nanchors=1.5,1.5, 3,2.5\nbias_match=1\nclasses=4\nnum=2\ncoords=4\nsoftmax=1\n`;
+    const built = modelFromDarknetCfg(parseDarknetCfg(cfg), { seed: 2 });
+    await writeFile(join(dir, 'shapes.cfg'), cfg);
+    await writeFile(join(dir, 'shapes.weights'), saveDarknetWeights(built.model));
+    built.model.dispose();
+    const out = join(dir, 'run-cfg');
+    const t = await cli('train', '--data', data('yolo'), '--model', join(dir, 'shapes.cfg'), '--weights', join(dir, 'shapes.weights'), '--layers', '1',
+      '--size', '64', '--epochs', '1', '--batch', '4', '--out', out, '-q');
+    expect(t.code, t.stderr).toBe(0);
+    const meta = JSON.parse(await readFile(join(out, 'best', 'yolov2.json'), 'utf8')) as { anchors: number[][] };
+    expect(meta.anchors).toEqual([[1.5, 1.5], [3, 2.5]]);
+    await writeFile(join(dir, 'three.cfg'), cfg.replace('classes=4', 'classes=3').replace('filters=18', 'filters=16'));
+    const bad = await cli('train', '--data', data('yolo'), '--model', join(dir, 'three.cfg'), '--size', '64', '--out', join(dir, 'run-bad'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/\[region\] classes=3, but --data has 4 names/);
+  });
+
   it('every subcommand has --help; bad flags, missing files and bad configs exit 2 with one line naming them', async () => {
     const cmds = ['synth', 'train', 'detect', 'eval', 'anchors', 'convert', 'demo'];
     const helps = await Promise.all(cmds.map((c) => cli(c, '--help')));
