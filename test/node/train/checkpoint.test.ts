@@ -142,7 +142,7 @@ describe('checkpoint metadata: covered by the checksum and validated field by fi
   ])('%s: %j is a FormatError naming the field, the file, what was expected and what arrived', async (field, value, message) => {
     const dir = tmp();
     const file = craft(dir, { ...good, [field]: value }, [0.5, -2]);
-    const e = await loadCheckpoint(dir).catch((x: unknown) => x as FormatError);
+    const e = (await loadCheckpoint(dir).catch((x: unknown) => x)) as FormatError;
     expect(e).toBeInstanceOf(FormatError);
     expect(e.message).toBe(`loadCheckpoint: ${file}: ${message}`);
     expect((e as FormatError).file).toBe(file);
