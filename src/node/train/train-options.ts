@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ValueError, describe } from '../../errors.js';
 import { validateSchedule, type LrSchedule } from '../../train/schedule.js';
@@ -45,6 +46,12 @@ export interface TrainOptions {
   checkpointDir?: string;
   /** Epochs between checkpoints, default 1. */
   checkpointEvery?: number;
+  /**
+   * Images to re-estimate the batch-norm statistics from before each checkpoint
+   * ({@link recalibrateBatchNorm}), e.g. a few batches of training images; the trainer disposes them.
+   * Off by default (the checkpoint holds the training-time moving averages).
+   */
+  calibrationImages?: () => tf.Tensor[] | Promise<tf.Tensor[]>;
   /** Checkpoints kept in `checkpointDir`, the newest included (default 2; see {@link saveCheckpoint}). */
   keepLast?: number;
   /**
@@ -90,7 +97,7 @@ export interface TrainResult {
 
 const KNOWN: readonly string[] = [
   'model', 'loss', 'batches', 'epochs', 'stepsPerEpoch', 'schedule', 'optimizer', 'accumulate', 'workers', 'workerSetup',
-  'clipGradNorm', 'maxSteps', 'checkpointDir', 'checkpointEvery', 'keepLast', 'maxSkippedSteps', 'resume', 'logFile',
+  'clipGradNorm', 'maxSteps', 'checkpointDir', 'checkpointEvery', 'calibrationImages', 'keepLast', 'maxSkippedSteps', 'resume', 'logFile',
   'progress', 'logEvery', 'rng', 'onStep', 'onEpochEnd',
 ];
 
@@ -104,6 +111,9 @@ export function validateTrainOptions(options: TrainOptions): void {
   if (options.clipGradNorm !== undefined) assertNumber('train', 'clipGradNorm', options.clipGradNorm, { min: 0, minOpen: true });
   for (const key of ['maxSteps', 'checkpointEvery', 'keepLast', 'maxSkippedSteps', 'logEvery'] as const) {
     if (options[key] !== undefined) assertNumber('train', key, options[key], { min: key === 'maxSteps' ? 0 : 1, integer: true });
+  }
+  if (options.calibrationImages !== undefined && typeof options.calibrationImages !== 'function') {
+    throw new ValueError(`train: 'calibrationImages' must be a function returning image tensors, got ${describe(options.calibrationImages)}`);
   }
   validateSchedule(options.schedule);
   const workers = options.workers ?? 0;

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { recalibrateBatchNorm } from '../../models/recalibrate-batch-norm.js';
 import { learningRateAt } from '../../train/schedule.js';
 import { SGD } from '../../train/sgd.js';
 import { resumeTraining, writeTrainingCheckpoint, type TrainingState } from './checkpointing.js';
@@ -137,6 +138,14 @@ async function endEpoch(options: TrainOptions, state: TrainingState, run: RunSta
 }
 
 async function checkpoint(options: TrainOptions, state: TrainingState, run: RunState): Promise<void> {
+  if (options.calibrationImages) {
+    const images = await options.calibrationImages();
+    try {
+      recalibrateBatchNorm(options.model, images);
+    } finally {
+      tf.dispose(images);
+    }
+  }
   const counters = { step: run.step, epoch: Math.floor(run.step / options.stepsPerEpoch), seenImages: run.seenImages };
   await writeTrainingCheckpoint(options.checkpointDir as string, state, counters, options.keepLast ?? 2);
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../../../src/index.js';
 import { loadCheckpoint } from '../../../src/node/train/checkpoint.js';
 import { train } from '../../../src/node/train/trainer.js';
-import { fixedBatch, stubLoss, tinyModel } from './tiny-setup.js';
+import { fixedBatch, images, stubLoss, tinyModel } from './tiny-setup.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -76,6 +76,34 @@ describe('train', () => {
     writeFileSync(file, bytes.subarray(0, 17));
     await expect(loadCheckpoint(dir)).rejects.toThrow(FormatError);
     await expect(train({ model, loss: stubLoss, batches: fixedBatch, epochs: 2, stepsPerEpoch: 1, schedule: { lr: 0.01 }, progress: false, checkpointDir: dir, resume: true })).rejects.toThrow(/truncated/);
+    model.dispose();
+  });
+});
+
+describe('train with calibrationImages', () => {
+  it('re-estimates the batch-norm statistics before each checkpoint: the stored moving statistics are those of the images', async () => {
+    const model = tinyModel();
+    const dir = tmp();
+    let calls = 0;
+    const calibrationImages = () => {
+      calls++;
+      return [tf.clone(images)];
+    };
+    const before = tf.memory().numTensors;
+    await train({ model, loss: stubLoss, batches: fixedBatch, epochs: 2, stepsPerEpoch: 2, schedule: { lr: 0.01 }, progress: false, checkpointDir: dir, calibrationImages });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(calls).toBe(2); // one checkpoint per epoch
+    // the BN layer's input is the first dense layer's output: its per-unit mean and biased variance over the batch
+    const x = fixedBatch();
+    const h = tf.tidy(() => model.layers[1].apply(model.layers[0].apply(x.images)) as tf.Tensor2D);
+    const rows = h.arraySync();
+    const mean = rows[0].map((_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
+    const variance = rows[0].map((_, j) => rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / rows.length);
+    const ck = await loadCheckpoint(dir);
+    const stored = (re: RegExp) => Array.from(ck.tensors.find((t) => re.test(t.name))?.values ?? []);
+    stored(/moving_mean/).forEach((v, j) => expect(v).toBeCloseTo(mean[j], 5));
+    stored(/moving_variance/).forEach((v, j) => expect(v).toBeCloseTo(variance[j], 5));
+    tf.dispose([h, x.images, x.targets]);
     model.dispose();
   });
 });
