@@ -22,7 +22,6 @@ import { vocAP } from '../../metrics/voc.js';
 import { postprocessAsync } from '../../head/postprocess.js';
 import { canFoldBatchNorm, foldBatchNorm } from '../../models/fold-batch-norm.js';
 import { assertNumber } from '../../validate.js';
-import { recalibrateBatchNorm } from '../../models/recalibrate-batch-norm.js';
 import { batchImagesTensor, canvasBoxToSource, evalBatches, type BatchStats } from '../data/batches.js';
 import type { DetectionDataset } from '../data/datasets.js';
 
@@ -57,7 +56,7 @@ export interface EvaluateDetectorOptions {
   fold?: boolean;
   /** Called after every batch with the size and the number of images done. */
   onProgress?: (size: number, imagesDone: number, imagesTotal: number) => void;
-  /** Image batches to re-estimate the batch-norm statistics from first ({@link recalibrateBatchNorm}; changes the model; not disposed). */
+  /** Image batches to re-estimate the batch-norm statistics from first (`recalibrateBatchNorm` of yolov2-ts/models; changes the model; not disposed). */
   recalibrateBatchNorm?: readonly tf.Tensor[];
 }
 
@@ -92,7 +91,7 @@ async function evaluateSizes(model: LayersModel, dataset: DetectionDataset, opti
   const { anchors, anchorUnits = 'grid', numClasses, sizes, batchSize = 8, confThreshold = 0.005, iouThreshold = 0.45, maxDetections = 100, multiLabel = false, vocMetric = 'voc07' } = options;
   assertNumber(fn, 'numClasses', numClasses, { min: 1, integer: true });
   sizes.forEach((s, i) => assertNumber(fn, `sizes[${i}]`, s, { min: 32, integer: true }));
-  if (options.recalibrateBatchNorm) recalibrateBatchNorm(model, options.recalibrateBatchNorm);
+  if (options.recalibrateBatchNorm) (await import('../../models/recalibrate-batch-norm.js')).recalibrateBatchNorm(model, options.recalibrateBatchNorm);
   const results: SizeEvaluation[] = [];
   for (const size of sizes) {
     const t0 = performance.now();

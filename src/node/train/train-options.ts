@@ -48,7 +48,7 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /**
    * Images to re-estimate the batch-norm statistics from before each checkpoint
-   * ({@link recalibrateBatchNorm}), e.g. a few batches of training images; the trainer disposes them.
+   * (`recalibrateBatchNorm` of yolov2-ts/models), e.g. a few batches of training images; the trainer disposes them.
    * Off by default (the checkpoint holds the training-time moving averages).
    */
   calibrationImages?: () => tf.Tensor[] | Promise<tf.Tensor[]>;

@@ -7,7 +7,6 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { recalibrateBatchNorm } from '../../models/recalibrate-batch-norm.js';
 import { learningRateAt } from '../../train/schedule.js';
 import { SGD } from '../../train/sgd.js';
 import { resumeTraining, writeTrainingCheckpoint, type TrainingState } from './checkpointing.js';
@@ -141,6 +140,8 @@ async function checkpoint(options: TrainOptions, state: TrainingState, run: RunS
   if (options.calibrationImages) {
     const images = await options.calibrationImages();
     try {
+      // loaded on demand: yolov2-ts/node imports no model code (tfjs-layers) statically
+      const { recalibrateBatchNorm } = await import('../../models/recalibrate-batch-norm.js');
       recalibrateBatchNorm(options.model, images);
     } finally {
       tf.dispose(images);
