@@ -78,6 +78,7 @@ export interface SizeEvaluation {
 
 /** Run the detector over `dataset` at each size and score it (with its batch norms folded unless `fold: false`). */
 export async function evaluateDetector(model: LayersModel, dataset: DetectionDataset, options: EvaluateDetectorOptions): Promise<SizeEvaluation[]> {
+  if (options.recalibrateBatchNorm) (await import('../../models/recalibrate-batch-norm.js')).recalibrateBatchNorm(model, options.recalibrateBatchNorm);
   const net = options.fold !== false && canFoldBatchNorm(model) ? foldBatchNorm(model) : model;
   try {
     return await evaluateSizes(net, dataset, options);
@@ -91,7 +92,6 @@ async function evaluateSizes(model: LayersModel, dataset: DetectionDataset, opti
   const { anchors, anchorUnits = 'grid', numClasses, sizes, batchSize = 8, confThreshold = 0.005, iouThreshold = 0.45, maxDetections = 100, multiLabel = false, vocMetric = 'voc07' } = options;
   assertNumber(fn, 'numClasses', numClasses, { min: 1, integer: true });
   sizes.forEach((s, i) => assertNumber(fn, `sizes[${i}]`, s, { min: 32, integer: true }));
-  if (options.recalibrateBatchNorm) (await import('../../models/recalibrate-batch-norm.js')).recalibrateBatchNorm(model, options.recalibrateBatchNorm);
   const results: SizeEvaluation[] = [];
   for (const size of sizes) {
     const t0 = performance.now();
