@@ -205,11 +205,10 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
   if (!preset) throw new ValueError(`runDemo: 'lossPreset' must be one of ${Object.keys(LOSS_PRESETS).join(', ')}, got '${o.lossPreset}'`);
 
   const model = o.model === 'tiny'
-    ? tinyYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier })
-    : compactYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier, localContrast: o.localContrast, passthrough: o.passthrough, upsample: o.upsample });
+    ? tinyYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier, seed: o.seed })
+    : compactYOLOv2({ numClasses: CLASSES, anchors, widthMultiplier: o.widthMultiplier, localContrast: o.localContrast, passthrough: o.passthrough, upsample: o.upsample, seed: o.seed });
   const extras = o.model === 'compact' ? [o.localContrast ? `local contrast ${o.localContrast}` : '', o.passthrough ? `passthrough ${o.passthrough}` : '', o.upsample ? `upsample ${o.upsample}` : ''].filter(Boolean) : [];
   const modelName = `${o.model === 'tiny' ? 'tiny-YOLOv2' : 'compact YOLOv2'} ×${o.widthMultiplier}${extras.length ? ` (${extras.join(', ')})` : ''}`;
-  seedWeights(model, o.seed);
   initObjectnessPrior(model, CLASSES, 0.01);
   const loss = new YOLOv2Loss({ ...preset, ...o.lossOverrides, anchors, anchorUnits: o.anchorUnits, numClasses: CLASSES });
   const loader = new BatchLoader(trainSet, {
@@ -281,21 +280,6 @@ export async function runDemo(partial: Partial<DemoOptions> = {}): Promise<DemoR
     console.log(`\nVOC07 mAP@0.5 ${report.voc07_mAP50.toFixed(4)}${protocol} · COCO AP ${report.coco_mAP.toFixed(4)} · ${report.minutes.toFixed(1)} min on ${backend} · wrote ${out}/`);
   }
   return report;
-}
-
-/** Seeded initial weights, so that the same seed gives the same run (tfjs-layers' initialisers are not seeded). */
-function seedWeights(model: ReturnType<typeof compactYOLOv2>, seed: number): void {
-  const fresh = model.weights.map((w, i) => {
-    const shape = w.shape as number[];
-    if (/kernel/.test(w.name)) {
-      const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-      // He-normal for the leaky-ReLU convs
-      return tf.tidy(() => tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed * 1000 + i), Math.sqrt(2 / fanIn)));
-    }
-    return w.read().clone();
-  });
-  model.setWeights(fresh);
-  tf.dispose(fresh);
 }
 
 function parse(argv: string[]): Partial<DemoOptions> {

@@ -48,6 +48,12 @@ export class FormatError extends YOLOv2Error {
   }
 }
 
+/**
+ * Training cannot go on: e.g. {@link train} skipped `maxSkippedSteps` steps in a row because the loss or
+ * the gradient was not finite. The message says what happened and what to try.
+ */
+export class TrainingError extends YOLOv2Error {}
+
 /** Describe a received value briefly for an error message. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError } from './errors.js';
+export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError, TrainingError } from './errors.js';
 export { VOC_CLASSES } from './classes.js';
 export type { Anchor, AnchorUnits } from './anchors.js';
 export { VOC_ANCHORS, VOC_ANCHORS_RELATIVE, COCO_ANCHORS, TINY_VOC_ANCHORS, gridAnchors, convertAnchors } from './anchors.js';

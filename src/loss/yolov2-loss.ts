@@ -71,6 +71,11 @@ export class YOLOv2Loss {
     this.config = Object.freeze(resolveLossConfig('YOLOv2Loss', config)) as ResolvedLossConfig;
   }
 
+  /** This loss as a serialisable value (what the trainer sends to gradient workers): `{ kind: 'yolov2', config }`. */
+  toConfig(): { kind: 'yolov2'; config: YOLOv2LossConfig } {
+    return { kind: 'yolov2', config: { ...this.config } };
+  }
+
   /**
    * The loss of one batch. Synchronous; usable inside `optimizer.minimize`, `tf.grad` and
    * `tf.variableGrads`. The targets are rebuilt from the current output (ignore set, IoU targets) and

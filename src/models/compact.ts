@@ -13,6 +13,7 @@ import { assertNumber } from '../validate.js';
 import { Reorg, convBnLeaky, headConv, maxPool } from './layers.js';
 import type { ModelOptions } from './options.js';
 import { resolveModelOptions, scaleFilters } from './options.js';
+import { seedKernels } from './init.js';
 
 /** Default backbone filter counts of {@link compactYOLOv2}: five 3×3 blocks, four pools, stride 16. */
 export const COMPACT_YOLOV2_FILTERS: readonly number[] = Object.freeze([16, 32, 64, 128, 256]);
@@ -126,7 +127,9 @@ export function compactYOLOv2(options: CompactYOLOv2Options): tfl.LayersModel {
     x = convBnLeaky(x, u, 3, index++);
   }
   const output = headConv(x, o.numAnchors * (5 + o.numClasses), index);
-  return tfl.model({ inputs: input, outputs: output, name: o.name });
+  const model = tfl.model({ inputs: input, outputs: output, name: o.name });
+  if (o.seed !== undefined) seedKernels(model, o.seed);
+  return model;
 }
 
 /** `x − mean_k(x)` over a k×k window ('same', stride 1; TF's average pool leaves out-of-image pixels out). */

@@ -10,6 +10,7 @@ import { ValueError } from '../errors.js';
 import { Reorg, convBnLeaky, headConv, maxPool } from './layers.js';
 import type { ModelOptions } from './options.js';
 import { resolveModelOptions, scaleFilters } from './options.js';
+import { seedKernels } from './init.js';
 
 /**
  * Darknet-19 as in yolov2-voc.cfg: per stage, `[filters, size]` conv-bn-leaky layers; a 2×2 stride-2 max
@@ -64,5 +65,7 @@ export function yolov2(options: ModelOptions): tfl.LayersModel {
   x = tfl.layers.concatenate({ axis: -1, name: 'route' }).apply([route, x]) as tfl.SymbolicTensor;
   x = convBnLeaky(x, scaleFilters(1024, m), 3, index++);
   const output = headConv(x, o.numAnchors * (5 + o.numClasses), index);
-  return tfl.model({ inputs: input, outputs: output, name: o.name });
+  const model = tfl.model({ inputs: input, outputs: output, name: o.name });
+  if (o.seed !== undefined) seedKernels(model, o.seed);
+  return model;
 }

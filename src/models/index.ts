@@ -29,6 +29,8 @@ export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInst
 
 // --- head initialisation (lead) ---
 export { initObjectnessPrior } from './init.js';
+export type { BatchNormRecalibration } from './recalibrate-batch-norm.js';
+export { recalibrateBatchNorm } from './recalibrate-batch-norm.js';
 // --- detector (h20cli) ---
 export type { PixelDetection, DetectOptions, DetectorInput, DetectorModelOptions, PixelDataLike } from './detector.js';
 export { Detector } from './detector.js';

@@ -31,6 +31,12 @@ export interface ModelOptions {
   widthMultiplier?: number;
   /** Model name (default 'tiny-yolov2' / 'yolov2'). */
   name?: string;
+  /**
+   * Seed of the initial weights (an integer 0 … 2³² − 1): two builds with the same seed hold
+   * bit-identical weights, on every backend. Without it the weights are drawn by tfjs-layers'
+   * unseeded initializers (a different model each build).
+   */
+  seed?: number;
 }
 
 /** @internal */
@@ -40,6 +46,7 @@ export interface ResolvedModelOptions {
   inputSize: number | null;
   widthMultiplier: number;
   name: string;
+  seed?: number;
 }
 
 /** Validate the builder options and fill in the defaults. @internal */
@@ -64,7 +71,11 @@ export function resolveModelOptions(
   }
   const widthMultiplier = options.widthMultiplier ?? 1;
   assertNumber(fn, 'widthMultiplier', widthMultiplier, { min: 0, minOpen: true });
-  return { numClasses: options.numClasses, numAnchors: anchors.length, inputSize, widthMultiplier, name: options.name ?? defaultName };
+  if (options.seed !== undefined) assertNumber(fn, 'seed', options.seed, { min: 0, max: 0xffffffff, integer: true });
+  return {
+    numClasses: options.numClasses, numAnchors: anchors.length, inputSize, widthMultiplier, name: options.name ?? defaultName,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+  };
 }
 
 /** `max(1, round(filters · m))`: a conv's filter count under the width multiplier. @internal */

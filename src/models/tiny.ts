@@ -8,6 +8,7 @@ import { TINY_VOC_ANCHORS } from '../anchors.js';
 import { convBnLeaky, headConv, maxPool } from './layers.js';
 import type { ModelOptions } from './options.js';
 import { resolveModelOptions, scaleFilters } from './options.js';
+import { seedKernels } from './init.js';
 
 /**
  * The filter counts of yolov2-tiny-voc.cfg's eight conv-bn-leaky layers (3×3 each); after each of the
@@ -40,5 +41,7 @@ export function tinyYOLOv2(options: ModelOptions): tfl.LayersModel {
     else if (i === 5) x = maxPool(x, 2, 1, `pool${i}`);
   });
   const output = headConv(x, o.numAnchors * (5 + o.numClasses), TINY_YOLOV2_FILTERS.length);
-  return tfl.model({ inputs: input, outputs: output, name: o.name });
+  const model = tfl.model({ inputs: input, outputs: output, name: o.name });
+  if (o.seed !== undefined) seedKernels(model, o.seed);
+  return model;
 }

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 // The error classes, re-exported so Node code can catch them without a second import (same classes as the core's).
-export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError } from '../errors.js';
+export { YOLOv2Error, ShapeError, ValueError, TargetError, FormatError, TrainingError } from '../errors.js';
 
 export type { VOCAnnotation, VOCObject } from './data/voc-xml.js';
 export { readVOCAnnotation, writeVOCAnnotation } from './data/voc-xml.js';
@@ -14,9 +14,9 @@ export type { WarmupConfig, DecayConfig, LrSchedule } from '../train/schedule.js
 export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from '../train/schedule.js';
 export type { SGDConfig, SGDStateEntry } from '../train/sgd.js';
 export { SGD, decaysKernelsOnly } from '../train/sgd.js';
-export type { Checkpoint, CheckpointTensor } from './train/checkpoint.js';
+export type { Checkpoint, CheckpointTensor, SaveCheckpointOptions } from './train/checkpoint.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
-export type { LossTerms, LossLike, Batch, BatchSource, StepRecord, TrainOptions, TrainResult } from './train/trainer.js';
+export type { LossTerms, LossLike, SerializedLoss, Batch, BatchSource, StepRecord, TrainOptions, TrainResult } from './train/trainer.js';
 export { train } from './train/trainer.js';
 // ---- data (area: data) -------------------------------------------------------------------------
 export type {

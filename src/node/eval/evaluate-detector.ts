@@ -56,6 +56,8 @@ export interface EvaluateDetectorOptions {
   fold?: boolean;
   /** Called after every batch with the size and the number of images done. */
   onProgress?: (size: number, imagesDone: number, imagesTotal: number) => void;
+  /** Image batches to re-estimate the batch-norm statistics from first (`recalibrateBatchNorm` of yolov2-ts/models; changes the model; not disposed). */
+  recalibrateBatchNorm?: readonly tf.Tensor[];
 }
 
 /** The result at one input size. */
@@ -76,6 +78,7 @@ export interface SizeEvaluation {
 
 /** Run the detector over `dataset` at each size and score it (with its batch norms folded unless `fold: false`). */
 export async function evaluateDetector(model: LayersModel, dataset: DetectionDataset, options: EvaluateDetectorOptions): Promise<SizeEvaluation[]> {
+  if (options.recalibrateBatchNorm) (await import('../../models/recalibrate-batch-norm.js')).recalibrateBatchNorm(model, options.recalibrateBatchNorm);
   const net = options.fold !== false && canFoldBatchNorm(model) ? foldBatchNorm(model) : model;
   try {
     return await evaluateSizes(net, dataset, options);

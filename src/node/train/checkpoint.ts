@@ -1,152 +1,154 @@
 /**
- * Training checkpoints: model weights, optimizer buffers, counters and RNG state, in two files
- * written atomically (temporary file, then rename):
+ * Training checkpoints on disk: one self-describing file per checkpoint (`ckpt-<step>.bin`, see
+ * checkpoint-format.ts), written so that a crash at any instant leaves the last complete checkpoint
+ * loadable:
  *
- * - `checkpoint.json`: format tag, version, counters, RNG state, free-form `extra`, and a table of
- *   tensors `{ name, group, shape, offset, length }` plus the byte length and an FNV-1a checksum of the
- *   binary file;
- * - `checkpoint.bin`: the tensors' float32 values, little-endian, back to back.
+ * 1. the bytes go to `ckpt-<step>.bin.tmp`, which is flushed to the disk (fsync) and closed;
+ * 2. one rename makes it `ckpt-<step>.bin` (atomic on POSIX file systems), and the directory is synced;
+ * 3. only then are the checkpoints older than the last `keepLast` and stale temporary files deleted.
  *
- * Loading checks everything it can (missing files, bad JSON, wrong format tag, size and checksum) and
- * throws a {@link FormatError} naming the file on any mismatch: a corrupted checkpoint is never
- * half-loaded.
+ * Loading reads the newest `ckpt-*.bin` and verifies it whole (checksum, lengths, every metadata
+ * field). The two-file format of earlier versions (`checkpoint.json` + `checkpoint.bin`) is still read
+ * when a directory holds no `ckpt-*.bin`.
  *
  * @packageDocumentation
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FormatError } from '../../errors.js';
+import { assertKnownKeys, assertNumber } from '../../validate.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint-format.js';
+import { loadLegacyCheckpoint } from './checkpoint-legacy.js';
 
-/** One tensor in a checkpoint. */
-export interface CheckpointTensor {
-  /** Name, for humans (weights are restored by position and shape). */
-  name: string;
-  /** `'model'` (all model weights, trainable or not, in `model.weights` order) or `'optimizer'`. */
-  group: 'model' | 'optimizer';
-  /** Shape. */
-  shape: number[];
-  /** Values, row-major. */
-  values: Float32Array;
+export type { Checkpoint, CheckpointTensor } from './checkpoint-format.js';
+export { fnv1a } from './checkpoint-format.js';
+
+/** Options of {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /** Checkpoints kept in the directory, the newest included (integer ≥ 1, default 2). */
+  keepLast?: number;
 }
 
-/** Everything a checkpoint holds. */
-export interface Checkpoint {
-  /** Epochs completed. */
-  epoch: number;
-  /** Optimizer steps completed. */
-  step: number;
-  /** Training images seen (darknet's `seen`). */
-  seenImages: number;
-  /** Serialisable RNG state of the data pipeline, if any. */
-  rngState?: unknown;
-  /** Free-form JSON data (config, metrics). */
-  extra?: Record<string, unknown>;
-  /** The tensors. */
-  tensors: CheckpointTensor[];
+/** The file-system calls a checkpoint write makes, one by one (a seam for failure tests). @internal */
+export interface CheckpointFs {
+  mkdir(path: string): Promise<unknown>;
+  open(path: string, flags: string): Promise<{ writeFile(data: Uint8Array): Promise<void>; sync(): Promise<void>; close(): Promise<void> }>;
+  rename(from: string, to: string): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  unlink(path: string): Promise<void>;
 }
 
-const FORMAT = 'yolov2-ts-checkpoint';
-const VERSION = 1;
+const nodeFs: CheckpointFs = { mkdir: (p) => mkdir(p, { recursive: true }), open, rename, readdir, unlink };
 
-/** FNV-1a 32-bit hash of bytes, as 8 hex digits. */
-export function fnv1a(bytes: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i];
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
+const COMPLETE = /^ckpt-(\d+)\.bin$/;
+const PARTIAL = /^(ckpt-\d+\.bin|checkpoint\.(bin|json))\.tmp$/;
 
-/** Write a checkpoint into `dir` (created if needed), replacing any previous one atomically. */
-export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const total = ckpt.tensors.reduce((n, t) => n + t.values.length, 0);
-  const data = new Float32Array(total);
-  const table: Array<Omit<CheckpointTensor, 'values'> & { offset: number; length: number }> = [];
-  let offset = 0;
-  for (const t of ckpt.tensors) {
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    if (size !== t.values.length) {
-      throw new FormatError(`saveCheckpoint: tensor '${t.name}' has shape [${t.shape}] but ${t.values.length} values`);
-    }
-    data.set(t.values, offset);
-    table.push({ name: t.name, group: t.group, shape: t.shape, offset, length: t.values.length });
-    offset += t.values.length;
-  }
-  const bytes = new Uint8Array(data.buffer);
-  const meta = {
-    format: FORMAT,
-    version: VERSION,
-    epoch: ckpt.epoch,
-    step: ckpt.step,
-    seenImages: ckpt.seenImages,
-    rngState: ckpt.rngState ?? null,
-    extra: ckpt.extra ?? {},
-    byteLength: bytes.length,
-    checksum: fnv1a(bytes),
-    tensors: table,
-  };
-  const bin = join(dir, 'checkpoint.bin');
-  const json = join(dir, 'checkpoint.json');
-  await writeFile(`${bin}.tmp`, bytes);
-  await writeFile(`${json}.tmp`, JSON.stringify(meta, null, 1));
-  await rename(`${bin}.tmp`, bin);
-  await rename(`${json}.tmp`, json);
+/** The file name of the checkpoint after `step` steps. */
+export function checkpointFileName(step: number): string {
+  return `ckpt-${String(step).padStart(9, '0')}.bin`;
 }
 
 /**
- * Read a checkpoint written by {@link saveCheckpoint}.
- * @throws {@link FormatError} naming the file: missing, not JSON, wrong format/version, truncated or
- *   oversized binary, checksum mismatch, or a tensor table that does not fit the data.
+ * Write a checkpoint into `dir` (created if needed) as `ckpt-<step>.bin`, atomically, then delete all
+ * but the newest `keepLast` checkpoints.
+ * @throws ValueError for a non-finite value (naming the tensor), bad counters or bad options.
+ */
+export async function saveCheckpoint(dir: string, ckpt: Checkpoint, options: SaveCheckpointOptions = {}): Promise<void> {
+  assertKnownKeys('saveCheckpoint', 'options', options, ['keepLast']);
+  const keepLast = options.keepLast ?? 2;
+  assertNumber('saveCheckpoint', 'keepLast', keepLast, { min: 1, integer: true });
+  await saveCheckpointWith(nodeFs, dir, ckpt, keepLast);
+}
+
+/** {@link saveCheckpoint} through the given file-system calls. @internal */
+export async function saveCheckpointWith(fs: CheckpointFs, dir: string, ckpt: Checkpoint, keepLast: number): Promise<void> {
+  const bytes = encodeCheckpoint(ckpt);
+  await fs.mkdir(dir);
+  const file = join(dir, checkpointFileName(ckpt.step));
+  const handle = await fs.open(`${file}.tmp`, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(`${file}.tmp`, file);
+  await syncDirectory(fs, dir);
+  const names = await fs.readdir(dir);
+  const complete = names.filter((n) => COMPLETE.test(n)).sort((a, b) => stepOf(b) - stepOf(a));
+  const stale = [...complete.slice(keepLast), ...names.filter((n) => PARTIAL.test(n))];
+  for (const name of stale) await fs.unlink(join(dir, name));
+}
+
+/** Make the rename durable (POSIX: fsync the directory); skipped where directories cannot be opened. */
+async function syncDirectory(fs: CheckpointFs, dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<CheckpointFs['open']>>;
+  try {
+    handle = await fs.open(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch {
+    // some platforms (Windows) cannot fsync a directory
+  } finally {
+    await handle.close();
+  }
+}
+
+function stepOf(name: string): number {
+  return Number(COMPLETE.exec(name)?.[1] ?? -1);
+}
+
+/** What a checkpoint directory holds. @internal */
+export interface CheckpointListing {
+  /** Complete checkpoint files, newest first. */
+  complete: string[];
+  /** Temporary files of interrupted writes. */
+  partial: string[];
+  /** The two-file checkpoint of earlier versions is there. */
+  legacy: boolean;
+}
+
+/** List `dir`'s checkpoint files (an absent directory holds none). @internal */
+export async function listCheckpoints(dir: string): Promise<CheckpointListing> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { complete: [], partial: [], legacy: false };
+    throw new FormatError(`loadCheckpoint: cannot read the directory ${dir}: ${(e as Error).message}`, dir);
+  }
+  return {
+    complete: names.filter((n) => COMPLETE.test(n)).sort((a, b) => stepOf(b) - stepOf(a)),
+    partial: names.filter((n) => PARTIAL.test(n)),
+    legacy: names.includes('checkpoint.json'),
+  };
+}
+
+/**
+ * Read the newest checkpoint in `dir`, verified whole.
+ * @throws {@link FormatError} naming the file: no checkpoint (or only partial files of an interrupted
+ *   write), not a checkpoint, wrong version, checksum mismatch, a bad metadata field (named, with what
+ *   was expected and what arrived), or a tensor table that does not fit the data.
  */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const json = join(dir, 'checkpoint.json');
-  const bin = join(dir, 'checkpoint.bin');
-  let text: string;
+  const found = await listCheckpoints(dir);
+  const newest = found.complete[0];
+  if (newest === undefined) {
+    if (found.legacy) return loadLegacyCheckpoint(dir);
+    const what = found.partial.length > 0
+      ? `only partial files of an interrupted write (${found.partial.join(', ')}) and no complete checkpoint; delete them (or the directory) to start over`
+      : 'no checkpoint (no ckpt-<step>.bin file)';
+    throw new FormatError(`loadCheckpoint: ${dir} holds ${what}`, dir);
+  }
+  const file = join(dir, newest);
   let raw: Buffer;
   try {
-    text = await readFile(json, 'utf8');
-    raw = await readFile(bin);
+    raw = await readFile(file);
   } catch (e) {
-    throw new FormatError(`loadCheckpoint: cannot read the checkpoint in ${dir}: ${(e as Error).message}`, dir);
+    throw new FormatError(`loadCheckpoint: cannot read ${file}: ${(e as Error).message}`, file);
   }
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new FormatError(`loadCheckpoint: ${json} is not valid JSON (${(e as Error).message})`, json);
-  }
-  if (meta.format !== FORMAT || meta.version !== VERSION) {
-    throw new FormatError(
-      `loadCheckpoint: ${json} must have format '${FORMAT}' version ${VERSION}, got ${JSON.stringify(meta.format)} version ${JSON.stringify(meta.version)}`,
-      json,
-    );
-  }
-  if (raw.length !== meta.byteLength) {
-    throw new FormatError(`loadCheckpoint: ${bin} must hold ${meta.byteLength} bytes, got ${raw.length} (truncated or replaced)`, bin);
-  }
-  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
-  const sum = fnv1a(bytes);
-  if (sum !== meta.checksum) {
-    throw new FormatError(`loadCheckpoint: ${bin} checksum ${sum} does not match ${String(meta.checksum)} in ${json} (corrupted)`, bin);
-  }
-  const data = new Float32Array(bytes.slice().buffer);
-  const table = meta.tensors as Array<{ name: string; group: 'model' | 'optimizer'; shape: number[]; offset: number; length: number }>;
-  if (!Array.isArray(table)) throw new FormatError(`loadCheckpoint: ${json} has no tensor table`, json);
-  const tensors = table.map((t, i) => {
-    const size = Array.isArray(t.shape) ? t.shape.reduce((a, b) => a * b, 1) : NaN;
-    if (!(size === t.length && t.offset >= 0 && t.offset + t.length <= data.length)) {
-      throw new FormatError(`loadCheckpoint: ${json} tensor ${i} ('${t.name}') does not fit the ${data.length} stored values`, json);
-    }
-    return { name: t.name, group: t.group, shape: t.shape, values: data.subarray(t.offset, t.offset + t.length) };
-  });
-  return {
-    epoch: Number(meta.epoch),
-    step: Number(meta.step),
-    seenImages: Number(meta.seenImages),
-    rngState: meta.rngState ?? undefined,
-    extra: (meta.extra as Record<string, unknown>) ?? {},
-    tensors,
-  };
+  return decodeCheckpoint(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), file);
 }

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { YOLOv2LossConfig } from '../../loss/presets.js';
 
 /** The scalar terms a loss returns (the shape of `YOLOv2Loss.compute`'s result). */
 export interface LossTerms {
@@ -15,9 +16,20 @@ export interface LossTerms {
   cls: tf.Scalar;
 }
 
-/** Anything with `YOLOv2Loss`'s synchronous `compute`; the trainer passes `checkFinite: false` (its own guard skips a non-finite step). */
+/**
+ * A loss as a serialisable value: what gradient workers rebuild their copy of the loss from. One
+ * variant per loss the library knows (today `YOLOv2Loss`, whose `toConfig()` returns it).
+ */
+export type SerializedLoss = { kind: 'yolov2'; config: YOLOv2LossConfig };
+
+/**
+ * Anything with `YOLOv2Loss`'s synchronous `compute`; the trainer passes `checkFinite: false` (its own
+ * guard skips a non-finite step). A loss that also offers `toConfig()` can be trained with gradient
+ * workers (`TrainOptions.workers`), which rebuild it from that value.
+ */
 export interface LossLike {
   compute(output: tf.Tensor4D, targets: tf.Tensor3D, state?: { seenImages?: number; checkFinite?: boolean }): LossTerms;
+  toConfig?(): SerializedLoss;
 }
 
 /** One micro-batch. The trainer disposes both tensors after use. */

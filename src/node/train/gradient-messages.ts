@@ -4,12 +4,14 @@
  * @internal
  */
 
+import type { SerializedLoss } from './contracts.js';
+
 /** What a worker is started with (`workerData`). @internal */
 export interface WorkerInit {
   /** `model.toJSON(null, false)`: the layers topology, rebuilt with `tfl.models.modelFromJSON`. */
   modelTopology: unknown;
-  /** The loss's resolved config (`YOLOv2Loss.config`). */
-  lossConfig: unknown;
+  /** The loss to rebuild (`LossLike.toConfig()`). */
+  loss: SerializedLoss;
   /** The backend of the main thread: 'wasm' (started single-threaded in the worker) or 'cpu'. */
   backend: 'wasm' | 'cpu';
   /** Modules imported first (e.g. one that registers TF.js's gradients). */

@@ -11,17 +11,18 @@ import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { YOLOv2Loss, type YOLOv2LossConfig } from '../../index.js';
 import { DarknetBatchNorm, Reorg, registerTrainingKernels } from '../../models/index.js';
 import type { ComputeRequest, WorkerInit, WorkerMessage } from './gradient-messages.js';
 import { gradientsOf } from './compute-gradients.js';
+import type { LossLike } from './contracts.js';
+import { lossFromConfig } from './loss-config.js';
 import { initWasmBackend } from '../runtime/wasm-threads.js';
 
 const port = parentPort;
 if (!port) throw new Error('yolov2-ts gradient-worker: must run in a worker thread');
 const init = workerData as WorkerInit;
 
-async function setUp(): Promise<{ model: tfl.LayersModel; loss: YOLOv2Loss; vars: tf.Variable[] }> {
+async function setUp(): Promise<{ model: tfl.LayersModel; loss: LossLike; vars: tf.Variable[] }> {
   const require = createRequire(import.meta.url);
   for (const specifier of init.setup) await import(specifier);
   // tfjs-core registers no gradients by itself. Its register_all_gradients module loads under tsx and
@@ -52,12 +53,12 @@ async function setUp(): Promise<{ model: tfl.LayersModel; loss: YOLOv2Loss; vars
   tf.serialization.registerClass(DarknetBatchNorm);
   tf.serialization.registerClass(Reorg);
   const model = await tfl.models.modelFromJSON({ modelTopology: init.modelTopology } as never);
-  const loss = new YOLOv2Loss(init.lossConfig as YOLOv2LossConfig);
+  const loss = lossFromConfig(init.loss);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return { model, loss, vars };
 }
 
-function compute(replica: { model: tfl.LayersModel; loss: YOLOv2Loss; vars: tf.Variable[] }, req: ComputeRequest): WorkerMessage {
+function compute(replica: { model: tfl.LayersModel; loss: LossLike; vars: tf.Variable[] }, req: ComputeRequest): WorkerMessage {
   const { model, loss, vars } = replica;
   vars.forEach((v, i) => {
     const w = tf.tensor(req.weights[i], v.shape, 'float32');
@@ -66,11 +67,15 @@ function compute(replica: { model: tfl.LayersModel; loss: YOLOv2Loss; vars: tf.V
   });
   const images = tf.tensor4d(req.images, req.imagesShape);
   const targets = tf.tensor3d(req.targets, req.targetsShape);
-  const { terms, grads } = gradientsOf(model, loss, { images, targets }, vars, req.seenImages);
-  // copies: the cpu backend's dataSync hands out its own storage, which must not be transferred
-  const out = vars.map((v) => (grads[v.name].dataSync() as Float32Array).slice());
-  tf.dispose([images, targets, ...Object.values(grads)]);
-  return { type: 'result', id: req.id, terms, grads: out };
+  try {
+    const { terms, grads } = gradientsOf(model, loss, { images, targets }, vars, req.seenImages);
+    // copies: the cpu backend's dataSync hands out its own storage, which must not be transferred
+    const out = vars.map((v) => (grads[v.name].dataSync() as Float32Array).slice());
+    tf.dispose(Object.values(grads));
+    return { type: 'result', id: req.id, terms, grads: out };
+  } finally {
+    tf.dispose([images, targets]);
+  }
 }
 
 const ready = setUp();

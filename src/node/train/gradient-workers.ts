@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ValueError, YOLOv2Error } from '../../errors.js';
 import type { ComputeRequest, WorkerInit, WorkerMessage } from './gradient-messages.js';
+import type { SerializedLoss } from './contracts.js';
+import type { YOLOv2LossConfig } from '../../loss/presets.js';
 import { spawnWorker, workerScript } from '../runtime/worker-script.js';
 
 /** What one worker sends back for one micro-batch. */
@@ -31,8 +33,10 @@ export interface GradientWorkersOptions {
   count: number;
   /** The model to replicate (its topology; weights are sent with each request). */
   model: LayersModel;
-  /** The loss config to replicate (`YOLOv2Loss.config`). */
-  lossConfig: unknown;
+  /** The loss to replicate, as a serialisable value (`loss.toConfig()`); this or `lossConfig`. */
+  loss?: SerializedLoss;
+  /** A `YOLOv2Loss` config to replicate (the same as `loss: { kind: 'yolov2', config }`). */
+  lossConfig?: YOLOv2LossConfig;
   /**
    * Modules each worker imports before building its replica: specifiers resolvable from this package
    * or `file:` URLs. For what the worker cannot set up itself, e.g. TF.js's gradients in plain Node
@@ -77,7 +81,9 @@ export class GradientWorkers {
    * @throws ValueError for a bad count or an unsupported backend; YOLOv2Error when a worker fails to start.
    */
   static async start(options: GradientWorkersOptions): Promise<GradientWorkers> {
-    const { count, model, lossConfig } = options;
+    const { count, model } = options;
+    const loss: SerializedLoss | undefined = options.loss ?? (options.lossConfig ? { kind: 'yolov2', config: options.lossConfig } : undefined);
+    if (!loss) throw new ValueError(`GradientWorkers: 'loss' (a loss's toConfig()) or 'lossConfig' is required`);
     if (!Number.isInteger(count) || count < 1 || count > 16) {
       throw new ValueError(`GradientWorkers: 'count' must be an integer from 1 to 16, got ${String(count)}`);
     }
@@ -86,7 +92,7 @@ export class GradientWorkers {
       throw new ValueError(`GradientWorkers: worker threads run the 'wasm' or 'cpu' backend; the active backend is '${backend}' (use one process: it is multi-threaded already)`);
     }
     const file = options.workerFile ?? workerScript('gradient-worker', 'GradientWorkers');
-    const init: WorkerInit = { modelTopology: model.toJSON(null, false), lossConfig, backend, setup: options.setup ?? [] };
+    const init: WorkerInit = { modelTopology: model.toJSON(null, false), loss, backend, setup: options.setup ?? [] };
     const workers = Array.from({ length: count }, () => spawnWorker(file, init));
     const started = workers.map(
       (w) =>

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { packTargets, ValueError, YOLOv2Loss } from '../../../src/index.js';
 import { compactYOLOv2, registerTrainingKernels, unregisterTrainingKernels } from '../../../src/models/index.js';
 import { GradientWorkers } from '../../../src/node/train/gradient-workers.js';
@@ -72,7 +72,7 @@ describe('train with worker threads (data parallel)', () => {
     const model = build();
     const base = { model, loss, batches: async () => batchOf(0, 0), epochs: 1, stepsPerEpoch: 1, schedule: { lr: 0.01 }, progress: false as const };
     await expect(train({ ...base, workers: 1 })).rejects.toThrow(/'workers' 1 needs 'accumulate' ≥ 2 \(one micro-batch per thread\), got 1/);
-    await expect(train({ ...base, workers: 1, accumulate: 2, loss: { compute: loss.compute.bind(loss) } })).rejects.toThrow(/'workers' needs a YOLOv2Loss/);
+    await expect(train({ ...base, workers: 1, accumulate: 2, loss: { compute: loss.compute.bind(loss) } })).rejects.toThrow(/'workers' needs a loss with toConfig\(\)/);
     await expect(train({ ...base, workers: -1 })).rejects.toThrow(ValueError);
     await expect(GradientWorkers.start({ count: 0, model, lossConfig: loss.config })).rejects.toThrow(/'count' must be an integer from 1 to 16, got 0/);
     model.dispose();
@@ -93,6 +93,50 @@ describe('train with worker threads (data parallel)', () => {
     await pool.terminate();
     await expect(pool.compute(0, weights, good.images, good.targets, 0)).rejects.toThrow(/terminated/);
     tf.dispose([good.images, good.targets, bad]);
+    model.dispose();
+  }, 60_000);
+
+  it('the NaN guard with a worker: a NaN micro-batch on this thread or on the worker leaves the model bit-identical', async () => {
+    const model = build();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const bitsOf = () => model.weights.map((w) => Array.from(new Uint32Array((w.read().dataSync() as Float32Array).slice().buffer)));
+    const after: number[][][] = [];
+    // step 1: micro 0 (this thread) has a NaN pixel; step 2: micro 1 (the worker) has one
+    const batches = async ({ step, micro }: { step: number; micro: number }) => {
+      const b = batchOf(step, micro);
+      if (!((step === 1 && micro === 0) || (step === 2 && micro === 1))) return b;
+      const values = b.images.dataSync().slice();
+      values[777] = NaN;
+      b.images.dispose();
+      return { images: tf.tensor4d(values, [2, 32, 32, 3]), targets: b.targets };
+    };
+    const before = tf.memory().numTensors;
+    const r = await train({ model, loss, batches, epochs: 1, stepsPerEpoch: 4, accumulate: 2, workers: 1, schedule: { lr: 0.05 }, progress: false, onStep: () => after.push(bitsOf()) });
+    warn.mockRestore();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.history.map((h) => h.skipped)).toEqual([false, true, true, false]);
+    expect(after[1]).toEqual(after[0]);
+    expect(after[2]).toEqual(after[0]);
+    expect(after[3]).not.toEqual(after[0]);
+    const y = model.predict(batchOf(0, 0).images) as tf.Tensor;
+    expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
+    model.dispose();
+  }, 120_000);
+
+  it('a worker failing inside train: the error names it, no tensor is left behind', async () => {
+    const model = build();
+    const bad = packTargets([[{ classId: 5, box: [0.25, 0.25, 0.3, 0.3] }], [{ classId: 0, box: [0.25, 0.25, 0.3, 0.3] }]]);
+    const batches = async ({ micro }: { micro: number }) => {
+      const b = batchOf(0, micro);
+      if (micro === 0) return b;
+      b.targets.dispose();
+      return { images: b.images, targets: tf.clone(bad) };
+    };
+    const before = tf.memory().numTensors;
+    await expect(train({ model, loss, batches, epochs: 1, stepsPerEpoch: 2, accumulate: 2, workers: 1, schedule: { lr: 0.05 }, progress: false }))
+      .rejects.toThrow(/a worker failed on a micro-batch: .*class/i);
+    expect(tf.memory().numTensors).toBe(before);
+    bad.dispose();
     model.dispose();
   }, 60_000);
 });

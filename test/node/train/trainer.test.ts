@@ -2,12 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FormatError } from '../../../src/index.js';
 import { loadCheckpoint } from '../../../src/node/train/checkpoint.js';
-import { train, type LossLike } from '../../../src/node/train/trainer.js';
-import { randn, rng } from '../../helpers.js';
+import { train } from '../../../src/node/train/trainer.js';
+import { fixedBatch, images, stubLoss, tinyModel } from './tiny-setup.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -16,47 +15,6 @@ const tmp = () => {
   return d;
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-/**
- * A tiny dense → BN → leaky → dense model with seeded weights: [B,8,8,3] → [B,2,2,6]. Dense, not conv:
- * the trainer is model-agnostic, and stock wasm has no conv-filter gradient (the training kernels add it).
- */
-function tinyModel(seed = 1): tfl.LayersModel {
-  const m = tfl.sequential({
-    layers: [
-      tfl.layers.flatten({ inputShape: [8, 8, 3] }),
-      tfl.layers.dense({ units: 16, useBias: false }),
-      tfl.layers.batchNormalization({ epsilon: 1e-5 }),
-      tfl.layers.leakyReLU({ alpha: 0.1 }),
-      tfl.layers.dense({ units: 24 }),
-      tfl.layers.reshape({ targetShape: [2, 2, 6] }),
-    ],
-  });
-  const r = rng(seed);
-  const init = m.weights.map((w) => {
-    const shape = w.shape as number[];
-    const n = shape.reduce((a, b) => a * b, 1);
-    return /moving_variance/.test(w.name) ? tf.ones(shape) : tf.tensor(randn(r, n, 0, 0.3), shape);
-  });
-  m.setWeights(init);
-  tf.dispose(init);
-  return m;
-}
-
-/** A stand-in loss with YOLOv2Loss's interface: squared error to a fixed map, split into four terms. */
-const target = tf.keep(tf.tensor4d(randn(rng(9), 2 * 2 * 2 * 6, 0, 1), [2, 2, 2, 6]));
-const stubLoss: LossLike = {
-  compute(out) {
-    return tf.tidy(() => {
-      const d = tf.square(tf.sub(out, target));
-      const [a, b, c, e] = tf.split(d, [2, 2, 1, 1], 3).map((t) => tf.sum(t) as tf.Scalar);
-      return { total: tf.addN([a, b, c, e]) as tf.Scalar, coord: a, obj: b, noobj: c, cls: e };
-    });
-  },
-};
-const images = tf.keep(tf.tensor4d(randn(rng(3), 2 * 8 * 8 * 3), [2, 8, 8, 3]));
-const targets = tf.keep(tf.zeros([2, 1, 5]) as tf.Tensor3D);
-const fixedBatch = () => ({ images: tf.clone(images), targets: tf.clone(targets) });
 
 describe('train', () => {
   it('reduces the loss on a fixed batch', async () => {
@@ -105,45 +63,47 @@ describe('train', () => {
     model.dispose();
   });
 
-  it('skips and counts non-finite steps, leaving the weights untouched', async () => {
-    const model = tinyModel();
-    const nanLoss: LossLike = {
-      compute: (out, t) => {
-        const l = stubLoss.compute(out, t);
-        const total = tf.mul(l.total, NaN) as tf.Scalar;
-        l.total.dispose();
-        return { ...l, total };
-      },
-    };
-    const w0 = model.getWeights().map((w) => Array.from(w.dataSync()));
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const r = await train({ model, loss: nanLoss, batches: fixedBatch, epochs: 1, stepsPerEpoch: 3, schedule: { lr: 0.1 }, progress: false });
-    expect(r.skippedSteps).toBe(3);
-    expect(warn).toHaveBeenCalledTimes(3);
-    warn.mockRestore();
-    // trainable weights unchanged (BN moving statistics do move in training mode)
-    const trainable = new Set(model.trainableWeights.map((w) => w.name));
-    model.weights.forEach((w, i) => {
-      if (trainable.has(w.name)) expect(Array.from(w.read().dataSync())).toEqual(w0[i]);
-    });
-    model.dispose();
-  });
-
   it('rejects a corrupted or truncated checkpoint with a FormatError naming the file', async () => {
     const dir = tmp();
     const model = tinyModel();
     await train({ model, loss: stubLoss, batches: fixedBatch, epochs: 1, stepsPerEpoch: 1, schedule: { lr: 0.01 }, progress: false, checkpointDir: dir });
     await expect(loadCheckpoint(dir)).resolves.toMatchObject({ epoch: 1, step: 1, seenImages: 2 });
-    const bin = join(dir, 'checkpoint.bin');
-    const bytes = readFileSync(bin);
-    bytes[10] ^= 0xff;
-    writeFileSync(bin, bytes);
-    await expect(loadCheckpoint(dir)).rejects.toThrow(/checkpoint\.bin checksum .* \(corrupted\)/);
-    writeFileSync(bin, bytes.subarray(0, 17));
+    const file = join(dir, 'ckpt-000000001.bin');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 100] ^= 0xff;
+    writeFileSync(file, bytes);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/ckpt-000000001\.bin checksum [0-9a-f]{8} does not match the stored [0-9a-f]{8} \(corrupted or truncated\)/);
+    writeFileSync(file, bytes.subarray(0, 17));
     await expect(loadCheckpoint(dir)).rejects.toThrow(FormatError);
     await expect(train({ model, loss: stubLoss, batches: fixedBatch, epochs: 2, stepsPerEpoch: 1, schedule: { lr: 0.01 }, progress: false, checkpointDir: dir, resume: true })).rejects.toThrow(/truncated/);
-    writeFileSync(join(dir, 'checkpoint.json'), '{not json');
-    await expect(loadCheckpoint(dir)).rejects.toThrow(/not valid JSON/);
+    model.dispose();
+  });
+});
+
+describe('train with calibrationImages', () => {
+  it('re-estimates the batch-norm statistics before each checkpoint: the stored moving statistics are those of the images', async () => {
+    const model = tinyModel();
+    const dir = tmp();
+    let calls = 0;
+    const calibrationImages = () => {
+      calls++;
+      return [tf.clone(images)];
+    };
+    const before = tf.memory().numTensors;
+    await train({ model, loss: stubLoss, batches: fixedBatch, epochs: 2, stepsPerEpoch: 2, schedule: { lr: 0.01 }, progress: false, checkpointDir: dir, calibrationImages });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(calls).toBe(2); // one checkpoint per epoch
+    // the BN layer's input is the first dense layer's output: its per-unit mean and biased variance over the batch
+    const x = fixedBatch();
+    const h = tf.tidy(() => model.layers[1].apply(model.layers[0].apply(x.images)) as tf.Tensor2D);
+    const rows = h.arraySync();
+    const mean = rows[0].map((_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
+    const variance = rows[0].map((_, j) => rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / rows.length);
+    const ck = await loadCheckpoint(dir);
+    const stored = (re: RegExp) => Array.from(ck.tensors.find((t) => re.test(t.name))?.values ?? []);
+    stored(/moving_mean/).forEach((v, j) => expect(v).toBeCloseTo(mean[j], 5));
+    stored(/moving_variance/).forEach((v, j) => expect(v).toBeCloseTo(variance[j], 5));
+    tf.dispose([h, x.images, x.targets]);
     model.dispose();
   });
 });
