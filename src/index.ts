@@ -53,3 +53,12 @@ export type { WarmupConfig, DecayConfig, LrSchedule } from './train/schedule.js'
 export { learningRateAt, validateSchedule, RECORDS_SCHEDULE } from './train/schedule.js';
 export type { SGDConfig, SGDStateEntry } from './train/sgd.js';
 export { SGD, decaysKernelsOnly } from './train/sgd.js';
+// --- synthetic shapes (browser-safe data: the scene drawing and its labels) ---
+export type { RGBImage } from './data/rgb-image.js';
+export type { RngState } from './data/rng.js';
+export { Rng, deriveSeed } from './data/rng.js';
+export type { SyntheticOptions, ResolvedSyntheticOptions } from './data/synthetic-options.js';
+export type { SyntheticShape } from './data/synthetic-shapes.js';
+export { SYNTHETIC_CLASSES, shapeRowSpan, shapeMask } from './data/synthetic-shapes.js';
+export type { SyntheticSample, SyntheticObject } from './data/synthetic-scene.js';
+export { generateSyntheticSample } from './data/synthetic-scene.js';

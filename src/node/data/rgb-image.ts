@@ -1,11 +1,6 @@
 /**
- * The pixel type of the data wing.
+ * The pixel type of the data wing, defined in the browser-safe `src/data/rgb-image.ts`.
  *
  * @packageDocumentation
  */
-/** An 8-bit RGB image, row-major HWC (`data[(y * width + x) * 3 + c]`), `data.length = width·height·3`. */
-export interface RGBImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { RGBImage } from '../../data/rgb-image.js';
