@@ -62,3 +62,5 @@ export type { SyntheticShape } from './data/synthetic-shapes.js';
 export { SYNTHETIC_CLASSES, shapeRowSpan, shapeMask } from './data/synthetic-shapes.js';
 export type { SyntheticSample, SyntheticObject } from './data/synthetic-scene.js';
 export { generateSyntheticSample } from './data/synthetic-scene.js';
+export type { StepCheck } from './train/step-guard.js';
+export { checkStep } from './train/step-guard.js';
