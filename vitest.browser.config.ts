@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The browser test (`npm run test:browser`): Node drives Debian's Chromium through playwright-core against
- * the example page built into runs/browser-dist/. Only test/browser/*.test.ts; no backend matrix (the test
- * sets the Node side to cpu itself).
+ * the example pages built into runs/browser-dist/. Only test/browser/*.test.ts, one file at a time (each
+ * runs a browser; the training test is heavy); no backend matrix (the tests set the Node side to cpu).
  */
 export default defineConfig({
   test: {
@@ -11,5 +11,6 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 240_000,
     pool: 'forks',
+    fileParallelism: false,
   },
 });

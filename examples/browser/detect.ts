@@ -66,10 +66,16 @@ export async function detect(model: tfl.LayersModel, input: tf.Tensor4D, meta: B
 /** Draw the image scaled to the canvas, then boxes (normalised corners) and labels. */
 export function draw(canvas: HTMLCanvasElement, image: LoadedImage, detections: readonly PageDetection[]): void {
   const ctx = canvas.getContext('2d')!;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(image.bitmap, 0, 0, canvas.width, canvas.height);
+  drawBoxes(canvas, detections);
+}
+
+/** Boxes (normalised corners) and labels over what the canvas shows. */
+export function drawBoxes(canvas: HTMLCanvasElement, detections: readonly PageDetection[]): void {
+  const ctx = canvas.getContext('2d')!;
   const W = canvas.width;
   const H = canvas.height;
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(image.bitmap, 0, 0, W, H);
   ctx.font = 'bold 14px system-ui, sans-serif';
   ctx.textBaseline = 'top';
   // lowest score first so the best boxes end on top

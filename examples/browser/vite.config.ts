@@ -23,6 +23,14 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
+    // three pages: detection (index), training, video
+    rollupOptions: {
+      input: {
+        index: `${root}index.html`,
+        train: `${root}train.html`,
+        video: `${root}video.html`,
+      },
+    },
   },
   logLevel: 'warn',
 });

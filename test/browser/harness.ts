@@ -42,11 +42,14 @@ export const CHROMIUM_ARGS = [
   '--disable-sync', '--no-first-run', '--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
 ];
 
-/** Launch Debian's Chromium. */
-export async function launchChromium(): Promise<Browser> {
+/** Chromium's fake camera (a generated test pattern) granted to `getUserMedia` without a prompt. */
+export const FAKE_CAMERA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+/** Launch Debian's Chromium, with `extraArgs` after {@link CHROMIUM_ARGS}. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
     throw new Error(`no Chromium at ${executablePath}: install Debian's 'chromium' package (apt-get install chromium)`);
   }
-  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
 }
