@@ -40,6 +40,8 @@ export interface TrainConfig {
   warmupSteps: number;
   /** Objects per image, inclusive range. */
   objects: [number, number];
+  /** Objectness every anchor starts at (`initObjectnessPrior`). */
+  objectnessPrior: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -51,9 +53,10 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   // stride 8: a 96-px image is a 12 × 12 grid; shapes are 8–60 % of the side, 1–7 cells
   anchors: [[1.2, 1.2], [2.4, 2.4], [4.4, 4.4], [6.2, 3.6], [3.6, 6.2]] as Anchor[],
   optimizer: 'adam',
-  lr: 2e-3,
+  lr: 4e-3,
   warmupSteps: 5,
   objects: [1, 3] as [number, number],
+  objectnessPrior: 0.1,
 });
 
 /** Held-out images use seeds from here on (training batches never reach them). */
@@ -94,7 +97,8 @@ export function makeBatch(c: TrainConfig, step: number): { images: tf.Tensor4D; 
 
 /**
  * The model of a run: `compactYOLOv2`, kernels redrawn from the run's seed (He-uniform, limit
- * √(6 / fan-in)) so every backend and every reload starts from the same weights, objectness prior 0.01.
+ * √(6 / fan-in)) so every backend and every reload starts from the same weights, objectness at
+ * `objectnessPrior`.
  */
 export function buildModel(c: TrainConfig): tfl.LayersModel {
   const model = compactYOLOv2({
@@ -112,7 +116,7 @@ export function buildModel(c: TrainConfig): tfl.LayersModel {
     w.write(t);
     t.dispose();
   }
-  initObjectnessPrior(model, SYNTHETIC_CLASSES.length, 0.01);
+  initObjectnessPrior(model, SYNTHETIC_CLASSES.length, c.objectnessPrior);
   return model;
 }
 

@@ -11,13 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 // The core registers no gradients; training needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { SYNTHETIC_CLASSES } from 'yolov2-ts';
+import { SYNTHETIC_CLASSES, learningRateAt } from 'yolov2-ts';
 import { chooseBackend, webglInfo } from './backend.js';
 import { detect, draw, type LoadedImage } from './detect.js';
 import { drawLossChart } from './loss-chart.js';
 import { downloadModel, loadTrained, saveTrained } from './model-store.js';
 import type { BrowserMeta, PageDetection } from './results.js';
-import { DEFAULT_TRAIN_CONFIG, HELD_OUT_OFFSET, type StepTerms, Trainer, sampleAt } from './train-core.js';
+import { DEFAULT_TRAIN_CONFIG, HELD_OUT_OFFSET, type StepTerms, Trainer, sampleAt, scheduleFor } from './train-core.js';
 import { runTrainCheck, type TrainCheck } from './train-check.js';
 
 declare global {
@@ -30,7 +30,7 @@ const DETECT_EVERY = 10;
 const config = { ...DEFAULT_TRAIN_CONFIG };
 const meta: BrowserMeta = {
   classNames: [...SYNTHETIC_CLASSES], anchors: config.anchors.map((a) => [a[0], a[1]]), inputSize: config.inputSize,
-  source: 'trained in the browser (train.html)', confThreshold: 0.3,
+  source: 'trained in the browser (train.html)', confThreshold: 0.15,
 };
 const $ = (id: string): HTMLElement => document.getElementById(id)!;
 const history: StepTerms[] = [];
@@ -72,7 +72,7 @@ async function showDetections(model: tfl.LayersModel): Promise<void> {
   }
 }
 
-function showStats(extra = ''): void {
+function showStats(extra = '', steps = trainer?.step ?? 0): void {
   const last = history[history.length - 1];
   const recent = stepTimes.slice(-10);
   const sps = recent.length > 1 ? (recent.length - 1) / ((recent[recent.length - 1] - recent[0]) / 1000) : 0;
@@ -80,7 +80,7 @@ function showStats(extra = ''): void {
   $('stats').textContent = [
     `backend ${backend}${backend === 'webgl' ? ` (WebGL ${gl.version}, ${gl.renderer})` : ''}`,
     `compactYOLOv2 filters ${config.filters.join('-')} | ${config.neck.join('-')}, input ${config.inputSize} px, batch ${config.batchSize}, ${config.optimizer}`,
-    `step ${trainer?.step ?? 0}   lr ${lastLr.toExponential(2)}   ${sps.toFixed(2)} steps/s   skipped ${trainer?.skipped ?? 0}   tensors ${tf.memory().numTensors}`,
+    `step ${steps}   lr ${lastLr.toExponential(2)}   ${sps.toFixed(2)} steps/s   skipped ${trainer?.skipped ?? 0}   tensors ${tf.memory().numTensors}`,
     last ? `loss ${last.total.toFixed(3)}  coord ${last.coord.toFixed(3)}  obj ${last.obj.toFixed(3)}  noobj ${last.noobj.toFixed(3)}  cls ${last.cls.toFixed(3)}` : 'loss —',
     extra,
   ].join('\n');
@@ -152,7 +152,8 @@ async function autoTest(steps: number): Promise<void> {
       await showDetections(back.model);
       back.model.dispose();
     }
-    showStats(`self-check: ${steps} steps, ${out.msPerStep.toFixed(0)} ms/step; gradient vs cpu max rel. err ${out.gradCheck?.gradMaxRelErr.toExponential(2)}`);
+    lastLr = learningRateAt(steps - 1, 1, scheduleFor(config));
+    showStats(`self-check: ${steps} steps, ${out.msPerStep.toFixed(0)} ms/step; gradient vs cpu max rel. err ${out.gradCheck?.gradMaxRelErr.toExponential(2)}`, steps);
   } catch (e) {
     out.error = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
     fail(e);
@@ -169,6 +170,7 @@ async function main(): Promise<void> {
   if (neck) config.neck = neck.split(',').map(Number);
   if (params.get('size')) config.inputSize = Number(params.get('size'));
   if (params.get('lr')) config.lr = Number(params.get('lr'));
+  if (params.get('prior')) config.objectnessPrior = Number(params.get('prior'));
   if (params.get('optimizer') === 'sgd') config.optimizer = 'sgd';
   if (params.get('auto') === 'test') {
     await autoTest(Number(params.get('steps') ?? 40));
