@@ -140,7 +140,8 @@ export function lossAndGrads(model: tfl.LayersModel, loss: YOLOv2Loss, batch: { 
   let terms: tf.Tensor1D | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const out = model.apply(batch.images, { training: true }) as tf.Tensor4D;
-    const l = loss.compute(out, batch.targets);
+    // a non-finite output is left to the step guard (checkStep skips the step) instead of throwing
+    const l = loss.compute(out, batch.targets, { checkFinite: false });
     terms = tf.keep(tf.stack([l.total, l.coord, l.obj, l.noobj, l.cls]) as tf.Tensor1D);
     return l.total;
   }, vars);
