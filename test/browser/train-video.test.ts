@@ -22,7 +22,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, deriveSeed, generateSyntheticSample } from '../../src/index.js';
 import { compactYOLOv2 } from '../../src/models/index.js';
@@ -37,6 +37,8 @@ const VIDEO_FRAMES = 60;
 const WAIT_MS = 1_500_000;
 
 let browser: Browser | undefined;
+/** One context for both pages: the video page finds the trained model in the same IndexedDB. */
+let context: BrowserContext;
 let server: { url: string; close: () => Promise<void> } | undefined;
 let train: TrainCheck;
 let video: VideoRun;
@@ -51,7 +53,7 @@ function fnv1a(bytes: Uint8Array): number {
 }
 
 async function openPage(path: string): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(`${path}: ${m.text()}`);
   });
@@ -64,6 +66,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   server = await serveStatic(DIST);
   browser = await launchChromium(FAKE_CAMERA_ARGS);
+  context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   await mkdir(join(ROOT, 'runs/browser'), { recursive: true });
 
   const tp = await openPage(`train.html?auto=test&steps=${STEPS}`);
