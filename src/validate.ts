@@ -6,46 +6,7 @@
  * @internal
  * @packageDocumentation
  */
-import type { Tensor } from '@tensorflow/tfjs-core';
-import { ShapeError, ValueError, describe } from './errors.js';
-
-/** Anything tensor-like enough to check its shape. */
-interface Shaped {
-  readonly shape: readonly number[];
-  readonly dtype?: string;
-}
-
-function isTensorLike(x: unknown): x is Shaped {
-  return typeof x === 'object' && x !== null && Array.isArray((x as Shaped).shape);
-}
-
-/**
- * Check a tensor's rank and, where given, its sizes (`-1` or `null` = any size).
- * @internal
- */
-export function assertShape(
-  fn: string,
-  name: string,
-  x: unknown,
-  expected: ReadonlyArray<number | null>,
-): asserts x is Tensor {
-  if (!isTensorLike(x)) {
-    throw new ShapeError(`${fn}: '${name}' must be a tensor of shape [${fmt(expected)}], got ${describe(x)}`);
-  }
-  const ok =
-    x.shape.length === expected.length &&
-    expected.every((e, i) => e === null || e === -1 || x.shape[i] === e);
-  if (!ok) {
-    throw new ShapeError(
-      `${fn}: '${name}' must have shape [${fmt(expected)}], got shape [${x.shape.join(', ')}]`,
-    );
-  }
-}
-
-function fmt(expected: ReadonlyArray<number | null>): string {
-  const names = ['B', 'N', 'M', 'K', 'L'];
-  return expected.map((e, i) => (e === null || e === -1 ? (names[i] ?? '?') : String(e))).join(', ');
-}
+import { ValueError, describe } from './errors.js';
 
 /**
  * Check a finite number within [min, max] (inclusive unless `open` says otherwise).

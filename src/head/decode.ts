@@ -45,7 +45,7 @@ export function decodeBoxes(output: tf.Tensor4D, spec: HeadSpec): DecodedBoxes {
 }
 
 /** {@link decodeBoxes} on the row view `[B·H·W·A, 5+C]`. @internal */
-export function decodeRows(rows: tf.Tensor2D, dims: HeadDims, spec: HeadSpec): DecodedBoxes {
+function decodeRows(rows: tf.Tensor2D, dims: HeadDims, spec: HeadSpec): DecodedBoxes {
   const { batch: B, height: H, width: W, numClasses: C, rows: N } = dims;
   const perImage = N / B;
   const grid = headGrid(H, W, gridPriors(spec, H, W));

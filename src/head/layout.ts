@@ -18,7 +18,7 @@ import { assertNumber, assertOneOf } from '../validate.js';
 export type Layout = 'NHWC' | 'NCHW';
 
 /** The layout names, for validation. @internal */
-export const LAYOUTS: readonly Layout[] = ['NHWC', 'NCHW'];
+const LAYOUTS: readonly Layout[] = ['NHWC', 'NCHW'];
 
 /** What is needed to read a head output. */
 export interface HeadSpec {

@@ -135,7 +135,7 @@ export function buildTargets(output: tf.Tensor4D, targets: tf.Tensor3D, config: 
 }
 
 /** Dense grid-shaped tensors of an {@link Assignment}. @internal */
-export function assignmentToTensors(s: Assignment): YOLOv2Targets {
+function assignmentToTensors(s: Assignment): YOLOv2Targets {
   const { batch: B, height: H, width: W, numAnchors: A, rows: N } = s.dims;
   const M = s.index.length;
   const coords = new Float32Array(N * 4);

@@ -35,7 +35,7 @@ const indexCache = new Map<string, { forward: Int32Array; inverse: Int32Array }>
  * index, `f = c4·4hw + h'·4w + a·2w + w'·2 + b` and `o = ((a·2 + b)·(c/4) + c4)·hw + h'·w + w'`.
  * @internal
  */
-export function reorgIndices(h: number, w: number, c: number): { forward: Int32Array; inverse: Int32Array } {
+function reorgIndices(h: number, w: number, c: number): { forward: Int32Array; inverse: Int32Array } {
   const key = `${h}x${w}x${c}`;
   const cached = indexCache.get(key);
   if (cached) return cached;
@@ -301,7 +301,7 @@ export class DarknetBatchNorm extends tfl.layers.Layer {
 tf.serialization.registerClass(DarknetBatchNorm);
 
 /** Names given to the layers of one darknet conv block (index = position among the cfg's conv layers). */
-export function convLayerNames(index: number): { conv: string; bn: string } {
+function convLayerNames(index: number): { conv: string; bn: string } {
   return { conv: `conv${index}`, bn: `bn${index}` };
 }
 

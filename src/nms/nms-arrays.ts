@@ -50,7 +50,7 @@ import { assertFiniteArray, assertNumber, assertOneOf } from '../validate.js';
 export type NmsMethod = 'greedy' | 'soft-linear' | 'soft-gaussian';
 
 /** The NMS methods, for validation. @internal */
-export const NMS_METHODS: readonly NmsMethod[] = ['greedy', 'soft-linear', 'soft-gaussian'];
+const NMS_METHODS: readonly NmsMethod[] = ['greedy', 'soft-linear', 'soft-gaussian'];
 
 /** Options shared by every NMS entry point (everything but the class ids). */
 export interface NmsBaseOptions {
