@@ -5,8 +5,10 @@
  * @packageDocumentation
  */
 import { ValueError, describe } from '../errors.js';
-import { assertNumber, assertOneOf } from '../validate.js';
+import { assertKnownKeys, assertNumber, assertOneOf } from '../validate.js';
+import { ImageGroups } from './group.js';
 import { groupBy, sortSegmentsByScore, identityOrder, numpyMean, packInputs, pairwiseSum } from './pack.js';
+import type { Packed } from './pack.js';
 import type { DetectionBox, GroundTruthBox } from './types.js';
 
 /** Options of {@link vocAP}. Every field is optional. */
@@ -111,6 +113,55 @@ export function vocAP(
   groundTruths: readonly GroundTruthBox[],
   options: VOCAPOptions = {},
 ): VOCAPResult {
+  const o = resolveVOCOptions(options);
+  const { numClasses: C, imageIds, dets, gts } = packInputs(FN, detections, groundTruths, 'voc', o.numClasses);
+  if (options?.pixelConvention === undefined) refuseNormalisedBoxes(gts.boxes);
+
+  // Ground truth grouped by class (input order kept); detections sorted once, then grouped by class.
+  const gByClass = groupBy(identityOrder(gts.n), gts.cls, C);
+  const dByClass = groupBy(identityOrder(dets.n), dets.cls, C);
+  sortSegmentsByScore(dets.scores, dByClass.items, dByClass.start);
+  const byImage = new ImageGroups(imageIds.length, gts.n); // the class's ground truth, grouped by image
+  const matched = new Uint8Array(gts.n);
+
+  const perClass: VOCClassResult[] = [];
+  const aps: number[] = [];
+  for (let c = 0; c < C; c++) {
+    const g0 = gByClass.start[c], g1 = gByClass.start[c + 1];
+    byImage.group(gByClass.items, g0, g1 - g0, gts.image);
+    let npos = 0;
+    for (let j = g0; j < g1; j++) if (o.useDifficult || !gts.flag[gByClass.items[j]]) npos++;
+    const d0 = dByClass.start[c];
+    const walk = walkDetections(dets, gts, dByClass.items.subarray(d0, dByClass.start[c + 1]), byImage, matched, npos, o);
+    let ap: number | null;
+    if (npos === 0) ap = o.emptyClasses === 'zero' ? 0 : null;
+    else ap = walk.tpCum ? apAllPoint(walk.precision, walk.tpCum, npos) : ap11(walk.precision, walk.recall);
+    if (ap !== null) aps.push(ap);
+    const { precision, recall, tp, fp, ignored } = walk;
+    const entry: VOCClassResult = { classId: c, ap, npos, precision, recall, tp, fp, ignored };
+    if (o.classNames) entry.name = o.classNames[c];
+    perClass.push(entry);
+  }
+  return { mAP: numpyMean(aps), perClass, metric: o.metric, numClassesInMean: aps.length };
+}
+
+const KNOWN_OPTIONS = [
+  'iouThreshold', 'metric', 'pixelConvention', 'matchRule', 'useDifficult', 'emptyClasses', 'numClasses', 'classNames',
+] as const;
+
+interface ResolvedVOCOptions {
+  iouThreshold: number;
+  metric: 'voc07' | 'voc2010';
+  one: number;
+  gte: boolean;
+  useDifficult: boolean;
+  emptyClasses: 'exclude' | 'zero';
+  numClasses: number | undefined;
+  classNames: readonly string[] | undefined;
+}
+
+function resolveVOCOptions(options: VOCAPOptions | undefined): ResolvedVOCOptions {
+  assertKnownKeys(FN, 'options', options ?? undefined, KNOWN_OPTIONS);
   const {
     iouThreshold = 0.5,
     metric = 'voc07',
@@ -126,100 +177,85 @@ export function vocAP(
   assertOneOf(FN, 'options.matchRule', matchRule, ['gt', 'gte'] as const);
   assertOneOf(FN, 'options.emptyClasses', emptyClasses, ['exclude', 'zero'] as const);
   if (typeof useDifficult !== 'boolean') throw new ValueError(`${FN}: 'options.useDifficult' must be a boolean, got ${describe(useDifficult)}`);
-  const numClasses = resolveNumClasses(FN, options.numClasses, classNames);
-
-  const { numClasses: C, imageIds, dets, gts } = packInputs(FN, detections, groundTruths, 'voc', numClasses);
-  const I = imageIds.length;
+  const numClasses = resolveNumClasses(FN, options?.numClasses, classNames);
   const one = pixelConvention === 'inclusive' ? 1 : 0;
-  const gte = matchRule === 'gte';
+  return { iouThreshold, metric, one, gte: matchRule === 'gte', useDifficult, emptyClasses, numClasses, classNames };
+}
 
-  // Ground truth grouped by class (input order kept); detections sorted once, then grouped by class.
-  const gByClass = groupBy(identityOrder(gts.n), gts.cls, C);
-  const dByClass = groupBy(identityOrder(dets.n), dets.cls, C);
-  sortSegmentsByScore(dets.scores, dByClass.items, dByClass.start);
+/**
+ * The default pixel convention (`'inclusive'`, VOC pixel boxes) adds a whole pixel to every side: on boxes
+ * normalised to [0, 1] that is a wrong number, not a rounding. Ground truth whose every coordinate lies in
+ * [0, 1] cannot be told apart from such boxes, so the caller must say which convention is meant.
+ */
+function refuseNormalisedBoxes(gtBoxes: Float64Array): void {
+  if (gtBoxes.length === 0) return;
+  for (let i = 0; i < gtBoxes.length; i++) if (!(gtBoxes[i] >= 0 && gtBoxes[i] <= 1)) return;
+  throw new ValueError(
+    `${FN}: every ground-truth coordinate lies in [0, 1], so the boxes look normalised, but 'options.pixelConvention' ` +
+      `is not set and its default 'inclusive' (VOC pixel boxes, width = x2 − x1 + 1) would add a whole image to each box; ` +
+      `pass pixelConvention: 'continuous' for normalised boxes (or 'inclusive' if these really are pixel boxes)`,
+  );
+}
 
-  const imgStart = new Int32Array(I);
-  const imgCount = new Int32Array(I);
-  const local = new Int32Array(gts.n); // the class's ground truth, grouped by image
-  const matched = new Uint8Array(gts.n);
-  const touched: number[] = [];
+/** TP / FP / ignored of one class's detections, walked in score order. */
+interface ClassWalk {
+  precision: Float64Array;
+  recall: Float64Array;
+  /** Cumulative TP count per detection, for the all-point AP (voc2010 only). */
+  tpCum: Int32Array | undefined;
+  tp: number;
+  fp: number;
+  ignored: number;
+}
+
+/**
+ * Match one class's detections (`order`: row indices in score order) against its ground truth grouped by image.
+ * `matched` marks the ground truth taken (rows of other classes are never touched, so it is never reset).
+ */
+function walkDetections(
+  dets: Packed, gts: Packed, order: Int32Array, byImage: ImageGroups, matched: Uint8Array, npos: number, o: ResolvedVOCOptions,
+): ClassWalk {
+  const { one, gte, iouThreshold, useDifficult } = o;
+  const { start: imgStart, count: imgCount, items: local } = byImage;
   const G = gts.boxes, D = dets.boxes;
-
-  const perClass: VOCClassResult[] = [];
-  const aps: number[] = [];
-  for (let c = 0; c < C; c++) {
-    // Group this class's ground truth by image.
-    const g0 = gByClass.start[c], g1 = gByClass.start[c + 1];
-    let npos = 0;
-    touched.length = 0;
-    for (let j = g0; j < g1; j++) {
-      const gi = gByClass.items[j];
-      const img = gts.image[gi];
-      if (imgCount[img]++ === 0) touched.push(img);
-      if (useDifficult || !gts.flag[gi]) npos++;
-    }
-    let offset = 0;
-    for (const img of touched) {
-      imgStart[img] = offset;
-      offset += imgCount[img];
-      imgCount[img] = 0;
-    }
-    for (let j = g0; j < g1; j++) {
-      const gi = gByClass.items[j];
-      const img = gts.image[gi];
-      local[imgStart[img] + imgCount[img]++] = gi;
-    }
-
-    // Walk the detections in score order.
-    const d0 = dByClass.start[c], d1 = dByClass.start[c + 1];
-    const nd = d1 - d0;
-    const precision = new Float64Array(nd);
-    const recall = new Float64Array(nd);
-    const tpCum = metric === 'voc2010' ? new Int32Array(nd) : undefined;
-    let tp = 0, fp = 0, ignored = 0;
-    for (let j = 0; j < nd; j++) {
-      const di = dByClass.items[d0 + j];
-      const img = dets.image[di];
-      const cnt = imgCount[img];
-      const bx1 = D[4 * di], by1 = D[4 * di + 1], bx2 = D[4 * di + 2], by2 = D[4 * di + 3];
-      const areaD = (bx2 - bx1 + one) * (by2 - by1 + one);
-      let ovmax = -Infinity;
-      let best = -1;
-      for (let k = imgStart[img], kEnd = imgStart[img] + cnt; k < kEnd; k++) {
-        const gi = local[k];
-        const gx1 = G[4 * gi], gy1 = G[4 * gi + 1], gx2 = G[4 * gi + 2], gy2 = G[4 * gi + 3];
-        const iw = Math.min(gx2, bx2) - Math.max(gx1, bx1) + one;
-        const ih = Math.min(gy2, by2) - Math.max(gy1, by1) + one;
-        if (iw <= 0 || ih <= 0) continue;
-        const inter = iw * ih;
-        const ov = inter / (areaD + (gx2 - gx1 + one) * (gy2 - gy1 + one) - inter);
-        if (ov > ovmax) {
-          ovmax = ov;
-          best = gi;
-        }
+  const nd = order.length;
+  const precision = new Float64Array(nd);
+  const recall = new Float64Array(nd);
+  const tpCum = o.metric === 'voc2010' ? new Int32Array(nd) : undefined;
+  let tp = 0, fp = 0, ignored = 0;
+  for (let j = 0; j < nd; j++) {
+    const di = order[j];
+    const img = dets.image[di];
+    const cnt = imgCount[img];
+    const bx1 = D[4 * di], by1 = D[4 * di + 1], bx2 = D[4 * di + 2], by2 = D[4 * di + 3];
+    const areaD = (bx2 - bx1 + one) * (by2 - by1 + one);
+    let ovmax = -Infinity;
+    let best = -1;
+    for (let k = imgStart[img], kEnd = imgStart[img] + cnt; k < kEnd; k++) {
+      const gi = local[k];
+      const gx1 = G[4 * gi], gy1 = G[4 * gi + 1], gx2 = G[4 * gi + 2], gy2 = G[4 * gi + 3];
+      const iw = Math.min(gx2, bx2) - Math.max(gx1, bx1) + one;
+      const ih = Math.min(gy2, by2) - Math.max(gy1, by1) + one;
+      if (iw <= 0 || ih <= 0) continue;
+      const inter = iw * ih;
+      const ov = inter / (areaD + (gx2 - gx1 + one) * (gy2 - gy1 + one) - inter);
+      if (ov > ovmax) {
+        ovmax = ov;
+        best = gi;
       }
-      if (best >= 0 && (gte ? ovmax >= iouThreshold : ovmax > iouThreshold)) {
-        if (!useDifficult && gts.flag[best]) ignored++;
-        else if (!matched[best]) {
-          matched[best] = 1;
-          tp++;
-        } else fp++;
-      } else fp++;
-      precision[j] = tp / Math.max(tp + fp, EPS);
-      recall[j] = tp / npos;
-      if (tpCum) tpCum[j] = tp;
     }
-    for (const img of touched) imgCount[img] = 0;
-
-    let ap: number | null;
-    if (npos === 0) ap = emptyClasses === 'zero' ? 0 : null;
-    else ap = tpCum ? apAllPoint(precision, tpCum, npos) : ap11(precision, recall);
-    if (ap !== null) aps.push(ap);
-    const entry: VOCClassResult = { classId: c, ap, npos, precision, recall, tp, fp, ignored };
-    if (classNames) entry.name = classNames[c];
-    perClass.push(entry);
+    if (best >= 0 && (gte ? ovmax >= iouThreshold : ovmax > iouThreshold)) {
+      if (!useDifficult && gts.flag[best]) ignored++;
+      else if (!matched[best]) {
+        matched[best] = 1;
+        tp++;
+      } else fp++;
+    } else fp++;
+    precision[j] = tp / Math.max(tp + fp, EPS);
+    recall[j] = tp / npos;
+    if (tpCum) tpCum[j] = tp;
   }
-  return { mAP: numpyMean(aps), perClass, metric, numClassesInMean: aps.length };
+  return { precision, recall, tpCum, tp, fp, ignored };
 }
 
 /** The 11 recall thresholds of the VOC07 metric: `k * 0.1`, as `np.arange(0., 1.1, 0.1)` makes them. */

@@ -66,8 +66,9 @@ describe('vocAP: hand-checked cases', () => {
     // inclusive: gt [0,0,1,0] is 2 × 1 px, det [0,0,0,0] is 1 × 1 px inside it → IoU = 1 / 2.
     const g = [gt('a', [0, 0, 1, 0])];
     const d = [det('a', [0, 0, 0, 0], 0.9)];
-    expect(vocAP(d, g).perClass[0].ap).toBe(0);
-    expect(vocAP(d, g, { matchRule: 'gte' }).perClass[0].ap).toBe(1);
+    // (every coordinate in [0, 1]: the pixel convention must be named, see the next describe)
+    expect(vocAP(d, g, { pixelConvention: 'inclusive' }).perClass[0].ap).toBe(0);
+    expect(vocAP(d, g, { pixelConvention: 'inclusive', matchRule: 'gte' }).perClass[0].ap).toBe(1);
     // continuous: [0,0,2,1] (area 2) and [0,0,1,1] (area 1) → 1 / 2.
     const dc = [det('a', [0, 0, 1, 1], 0.9)];
     const gc = [gt('a', [0, 0, 2, 1])];
@@ -343,5 +344,29 @@ describe('vocAP: against numbers computed in Python', () => {
       expect(Math.abs(r.mAP - want.mAP)).toBeLessThanOrEqual(1e-15);
       expect(r.mAP.toFixed(4)).toBe(want.mAP.toFixed(4));
     }
+  });
+});
+
+describe('vocAP: options are checked (issue 18, items 5 and 9)', () => {
+  it('an unknown option key is a ValueError naming it and the near known one', () => {
+    const g = [gt('a', [0, 0, 9, 9])];
+    const e = thrown(() => vocAP([], g, { metrc: 'voc2010' } as never));
+    expect(e).toBeInstanceOf(ValueError);
+    expect(e.message).toMatch(/vocAP: unknown option 'metrc'.*did you mean 'metric'/);
+    expect(thrown(() => vocAP([], g, { useDiffcult: true } as never)).message).toMatch(/'useDiffcult'.*'useDifficult'/);
+  });
+  it('normalised boxes without pixelConvention are refused; with continuous they get the right AP', () => {
+    // gt [0.1, 0.1, 0.2, 0.2], det [0.15, 0.1, 0.25, 0.2].
+    // continuous: inter 0.05 · 0.1 = 0.005, union 0.01 + 0.01 − 0.005 = 0.015, IoU 1/3 < 0.5 → FP, AP 0.
+    // inclusive (+1 px per side): inter 1.05 · 1.1 = 1.155, areas 1.1² = 1.21 each, IoU 1.155 / 1.265 ≈ 0.913 → TP, AP 1.
+    const g = [gt('a', [0.1, 0.1, 0.2, 0.2])];
+    const d = [det('a', [0.15, 0.1, 0.25, 0.2], 0.9)];
+    const e = thrown(() => vocAP(d, g));
+    expect(e).toBeInstanceOf(ValueError);
+    expect(e.message).toMatch(/'options\.pixelConvention' is not set/);
+    expect(vocAP(d, g, { pixelConvention: 'continuous' }).perClass[0].ap).toBe(0);
+    expect(vocAP(d, g, { pixelConvention: 'inclusive' }).perClass[0].ap).toBe(1);
+    // pixel ground truth (a coordinate above 1) keeps the devkit default
+    expect(vocAP([det('a', [0, 0, 9, 9], 0.9)], [gt('a', [0, 0, 9, 9])]).perClass[0].ap).toBe(1);
   });
 });
