@@ -331,3 +331,11 @@ describe('cocoAP: against numbers computed in Python', () => {
     r.stats.forEach((v, i) => expect(Math.abs(v - reference.expected.coco[i])).toBeLessThanOrEqual(1e-15));
   });
 });
+
+describe('cocoAP: option keys (issue 18, item 5)', () => {
+  it('an unknown option key is a ValueError naming it and the near known one', () => {
+    const e = thrown(() => cocoAP([], [], { maxDet: [1, 10, 100] } as never));
+    expect(e).toBeInstanceOf(ValueError);
+    expect(e.message).toMatch(/cocoAP: unknown option 'maxDet'.*did you mean 'maxDets'/);
+  });
+});
