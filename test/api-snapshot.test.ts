@@ -72,6 +72,8 @@ const NODE_TYPES = [
     'SyntheticSample', 'SyntheticShape', 'TrainOptions', 'TrainResult', 'VOCAnnotation', 'VOCDatasetOptions',
     'VOCObject', 'VOCReportInput', 'WarmupConfig', 'WasmBackendInit', 'WasmBackendOptions', 'WorkerGradients',
     'YOLODatasetOptions', 'YOLOLabel',
+  // added since main:
+  'ParseYOLOLabelsOptions',
 ];
 
 /** The type-only names an entry file exports: `export type { A, B as C }` lists and `export type X =` / `export interface X`. */

@@ -28,7 +28,9 @@ export type {
   VOCDatasetOptions,
   YOLODatasetOptions,
 } from './data/datasets.js';
-export { VOCDataset, YOLODataset, clipObjects, readYOLOLabels, writeYOLOLabels } from './data/datasets.js';
+export { VOCDataset, YOLODataset, clipObjects, writeYOLOLabels } from './data/datasets.js';
+export { parseYOLOLabels, readYOLOLabels } from './data/yolo-labels.js';
+export type { YOLOLabel, ParseYOLOLabelsOptions } from './data/yolo-labels.js';
 export { Rng, deriveSeed } from './data/rng.js';
 export type { RngState } from './data/rng.js';
 export {
@@ -79,11 +81,11 @@ export type { KernelThreads, KernelThreadsOptions } from './runtime/kernel-helpe
 // ---- end data ------------------------------------------------------------------------------------
 // --- eval: devkit / YOLO / split text formats, VOC folder evaluation, reports ---
 export type {
-  DevkitDetection, YOLOLabel, NumberFormatOptions, EvaluateVOCFolderOptions, EvaluateVOCFolderResult,
+  DevkitDetection, NumberFormatOptions, EvaluateVOCFolderOptions, EvaluateVOCFolderResult,
 } from './eval/devkit.js';
 export {
   devkitResultFileName, parseDevkitResults, formatDevkitResults, readDevkitResultFile, writeDevkitResultFile,
-  writeDevkitResultFolder, parseYOLOLabels, formatYOLOLabels, readYOLOLabelFile, writeYOLOLabelFile,
+  writeDevkitResultFolder, formatYOLOLabels, readYOLOLabelFile, writeYOLOLabelFile,
   parseVOCSplit, readVOCSplit, evaluateVOCFolder,
 } from './eval/devkit.js';
 // --- end eval ---

@@ -18,6 +18,7 @@ import type { RGBImage } from './rgb-image.js';
 
 export type { RGBImage } from './rgb-image.js';
 import { readVOCAnnotation } from './voc-xml.js';
+import { parseYOLOLabels } from './yolo-labels.js';
 
 /** One object of a sample: class id and continuous pixel corners `(x1, y1, x2, y2)`. */
 export interface SampleObject {
@@ -195,47 +196,6 @@ export class VOCDataset implements DetectionDataset {
   }
 }
 
-/**
- * Parse a YOLO label file: one object per line, `classId cx cy w h`, coordinates normalised to 0…1 of
- * the image; blank lines are ignored; extra fields after the fifth are ignored (some tools append a
- * score). Returns rows as written (no clipping).
- *
- * @throws {@link FormatError} with the file and the 1-based line: fewer than 5 fields, a non-number, a
- *   class id that is not an integer in `[0, numClasses)`, `w ≤ 0` or `h ≤ 0`.
- */
-export function readYOLOLabels(
-  text: string,
-  source = '<string>',
-  numClasses = Infinity,
-): Array<{ classId: number; box: [number, number, number, number] }> {
-  const rows: Array<{ classId: number; box: [number, number, number, number] }> = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
-    const f = line.split(/\s+/);
-    const where = `${source}:${i + 1}`;
-    if (f.length < 5) {
-      throw new FormatError(`readYOLOLabels: ${where}: expected 'classId cx cy w h', got ${JSON.stringify(line)}`, source, i + 1);
-    }
-    const v = f.slice(0, 5).map(Number);
-    if (!v.every(Number.isFinite)) {
-      throw new FormatError(`readYOLOLabels: ${where}: every field must be a number, got ${JSON.stringify(line)}`, source, i + 1);
-    }
-    if (!Number.isInteger(v[0]) || v[0] < 0 || v[0] >= numClasses) {
-      throw new FormatError(
-        `readYOLOLabels: ${where}: class id must be an integer in [0, ${numClasses}), got ${f[0]}`,
-        source,
-        i + 1,
-      );
-    }
-    if (v[3] <= 0 || v[4] <= 0) {
-      throw new FormatError(`readYOLOLabels: ${where}: w and h must be > 0, got ${f[3]} ${f[4]}`, source, i + 1);
-    }
-    rows.push({ classId: v[0], box: [v[1], v[2], v[3], v[4]] });
-  });
-  return rows;
-}
-
 /** Format YOLO label lines (`classId cx cy w h`, 6 decimals) from pixel objects of a `width × height` image. */
 export function writeYOLOLabels(objects: readonly SampleObject[], width: number, height: number): string {
   return objects
@@ -310,7 +270,7 @@ export class YOLODataset implements DetectionDataset {
     const image = await decodeImage(join(this.imageDir, file));
     const labelPath = join(this.labelDir, `${id}.txt`);
     const text = (await exists(labelPath)) ? await readText(labelPath, 'YOLODataset.get') : '';
-    const rows = readYOLOLabels(text, labelPath, this.classNames.length);
+    const rows = parseYOLOLabels(text, labelPath, { numClasses: this.classNames.length });
     const { width: W, height: H } = image;
     const objects: SampleObject[] = rows.map((r) => {
       const [cx, cy, w, h] = r.box;

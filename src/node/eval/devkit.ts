@@ -18,19 +18,14 @@ import type { DetectionBox, GroundTruthBox } from '../../metrics/types.js';
 import { vocAP } from '../../metrics/voc.js';
 import type { VOCAPOptions, VOCAPResult } from '../../metrics/voc.js';
 import { readVOCAnnotation } from '../data/voc-xml.js';
+import { parseYOLOLabels } from '../data/yolo-labels.js';
+import type { ParseYOLOLabelsOptions, YOLOLabel } from '../data/yolo-labels.js';
 
 /** One line of a devkit result file. */
 export interface DevkitDetection {
   imageId: string;
   score: number;
   /** `(x1, y1, x2, y2)`, VOC pixel coordinates as written. */
-  box: [number, number, number, number];
-}
-
-/** One line of a YOLO label file. */
-export interface YOLOLabel {
-  classId: number;
-  /** `(cx, cy, w, h)` as fractions of the image width / height. */
   box: [number, number, number, number];
 }
 
@@ -150,49 +145,18 @@ export async function writeDevkitResultFolder(
   return paths;
 }
 
-/**
- * Parse a YOLO label file (`classId cx cy w h` per line, fractions of the image). Blank lines are skipped.
- * @throws {@link FormatError} naming `source:line`: other than 5 fields, a class id that is not a
- *   non-negative integer (or ≥ `numClasses` when given), a non-finite number, or a negative w / h.
- */
-export function parseYOLOLabels(text: string, source = '<string>', options: { numClasses?: number } = {}): YOLOLabel[] {
-  const FN = 'parseYOLOLabels';
-  const out: YOLOLabel[] = [];
-  lines(text).forEach((raw, i) => {
-    const f = fields(raw);
-    if (f.length === 0) return;
-    const line = i + 1;
-    if (f.length !== 5) {
-      throw new FormatError(`${FN}: ${source}:${line}: expected 5 fields 'classId cx cy w h', got ${f.length}: ${JSON.stringify(raw.trim())}`, source, line);
-    }
-    const classId = Number(f[0]);
-    if (!/^\d+$/.test(f[0]) || (options.numClasses !== undefined && classId >= options.numClasses)) {
-      const range = options.numClasses !== undefined ? `an integer in [0, ${options.numClasses - 1}]` : 'a non-negative integer';
-      throw new FormatError(`${FN}: ${source}:${line}: classId must be ${range}, got ${JSON.stringify(f[0])}`, source, line);
-    }
-    const box: [number, number, number, number] = [
-      number(FN, f[1], 'cx', source, line),
-      number(FN, f[2], 'cy', source, line),
-      number(FN, f[3], 'w', source, line),
-      number(FN, f[4], 'h', source, line),
-    ];
-    if (box[2] < 0 || box[3] < 0) {
-      throw new FormatError(`${FN}: ${source}:${line}: w and h must be ≥ 0, got w = ${box[2]}, h = ${box[3]}`, source, line);
-    }
-    out.push({ classId, box });
-  });
-  return out;
-}
-
-/** Write YOLO label lines `classId cx cy w h` (newline-terminated; numbers exact unless `boxDigits`). */
+/** Write YOLO label lines `classId cx cy w h` (and the `confidence` where a label has one; newline-terminated; numbers exact unless `boxDigits`). */
 export function formatYOLOLabels(labels: readonly YOLOLabel[], options: Pick<NumberFormatOptions, 'boxDigits'> = {}): string {
   let s = '';
-  for (const l of labels) s += `${l.classId} ${l.box.map((v) => fmt(v, options.boxDigits)).join(' ')}\n`;
+  for (const l of labels) {
+    const conf = l.confidence === undefined ? '' : ` ${fmt(l.confidence, options.boxDigits)}`;
+    s += `${l.classId} ${l.box.map((v) => fmt(v, options.boxDigits)).join(' ')}${conf}\n`;
+  }
   return s;
 }
 
-/** Read and parse one YOLO label file. */
-export async function readYOLOLabelFile(path: string, options?: { numClasses?: number }): Promise<YOLOLabel[]> {
+/** Read and parse one YOLO label file ({@link parseYOLOLabels}'s rule; `confidence: true` for a prediction file). */
+export async function readYOLOLabelFile(path: string, options?: ParseYOLOLabelsOptions): Promise<YOLOLabel[]> {
   return parseYOLOLabels(await readFile(path, 'utf8'), path, options);
 }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormatError, ValueError } from '../../../src/errors.js';
-import { VOCDataset, YOLODataset, clipObjects, readYOLOLabels, writeYOLOLabels } from '../../../src/node/data/datasets.js';
+import { VOCDataset, YOLODataset, clipObjects, writeYOLOLabels } from '../../../src/node/data/datasets.js';
+import { readYOLOLabels } from '../../../src/node/data/yolo-labels.js';
 import { encodePNG } from '../../../src/node/data/image.js';
 import { SYNTHETIC_CLASSES, SyntheticDataset, writeSyntheticVOC } from '../../../src/node/data/synthetic.js';
 import { writeVOCAnnotation } from '../../../src/node/data/voc-xml.js';
@@ -118,31 +119,7 @@ describe('VOCDataset', () => {
 });
 
 describe('YOLO labels', () => {
-  it('readYOLOLabels parses rows, ignores blank lines and extra fields', () => {
-    expect(readYOLOLabels('0 0.5 0.5 0.2 0.4\n\n2 0.1 0.2 0.1 0.1 0.93\r\n', 'l.txt', 3)).toEqual([
-      { classId: 0, box: [0.5, 0.5, 0.2, 0.4] },
-      { classId: 2, box: [0.1, 0.2, 0.1, 0.1] },
-    ]);
-    expect(readYOLOLabels('', 'empty.txt')).toEqual([]);
-  });
-
-  it('bad lines → FormatError with file and line', () => {
-    const cases: Array<[string, RegExp]> = [
-      ['0 0.5 0.5 0.2', /l\.txt:1: expected 'classId cx cy w h'/],
-      ['0 0.5 0.5 0.2 0.2\n1 a 0.5 0.2 0.2', /l\.txt:2: every field must be a number/],
-      ['3 0.5 0.5 0.2 0.2', /l\.txt:1: class id must be an integer in \[0, 3\), got 3/],
-      ['1.5 0.5 0.5 0.2 0.2', /class id must be an integer/],
-      ['1 0.5 0.5 0 0.2', /l\.txt:1: w and h must be > 0/],
-    ];
-    for (const [text, re] of cases) {
-      const e = thrown(() => readYOLOLabels(text, 'l.txt', 3)) as FormatError;
-      expect(e).toBeInstanceOf(FormatError);
-      expect(e.message).toMatch(re);
-      expect(e.file).toBe('l.txt');
-    }
-    expect((thrown(() => readYOLOLabels('\n\nx', 'l.txt')) as FormatError).line).toBe(3);
-  });
-
+  // the parser's rule is tested in test/node/data/yolo-labels.test.ts
   it('writeYOLOLabels ↔ readYOLOLabels', () => {
     const text = writeYOLOLabels([{ classId: 1, box: [10, 20, 30, 60] }], 100, 80);
     // cx = 20/100, cy = 40/80, w = 20/100, h = 40/80
