@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { ValueError, describe } from './errors.js';
-import { assertNumber, assertOneOf } from './validate.js';
+import { assertKnownKeys, assertNumber, assertOneOf } from './validate.js';
 
 /** How the resized side that does not fill the target is rounded to whole pixels. */
 export type LetterboxRounding = 'round' | 'floor';
@@ -58,6 +58,7 @@ export function letterboxParams(
   const dstH = typeof dst === 'number' ? dst : dst?.height;
   assertNumber(fn, typeof dst === 'number' ? 'dst' : 'dst.width', dstW, { min: 1, integer: true });
   assertNumber(fn, typeof dst === 'number' ? 'dst' : 'dst.height', dstH, { min: 1, integer: true });
+  assertKnownKeys(fn, 'options', options, ['rounding']);
   const { rounding = 'round' } = options;
   assertOneOf(fn, 'rounding', rounding, ['round', 'floor'] as const);
   const r = rounding === 'round' ? Math.round : Math.floor;
@@ -143,6 +144,7 @@ function mapper(fn: string, params: LetterboxParams, options: UndoLetterboxOptio
   for (const k of ['srcW', 'srcH', 'dstW', 'dstH', 'newW', 'newH'] as const) assertNumber(fn, `params.${k}`, params[k], { min: 0, minOpen: true });
   assertNumber(fn, 'params.padX', params.padX);
   assertNumber(fn, 'params.padY', params.padY);
+  assertKnownKeys(fn, 'options', options, ['units', 'clip']);
   const { units = 'normalized', clip = true } = options;
   assertOneOf(fn, 'units', units, ['normalized', 'pixels'] as const);
   const { srcW, srcH, dstW, dstH, newW, newH, padX, padY } = params;

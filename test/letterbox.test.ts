@@ -106,3 +106,12 @@ describe('undoLetterbox', () => {
     expect(() => undoLetterbox([[0, 0, 1, 1]], { ...p, newW: 0 })).toThrow(/'params.newW'/);
   });
 });
+
+describe('letterbox option keys (issue 18, item 5)', () => {
+  it('unknown keys are ValueErrors naming the function and the near known key', () => {
+    expect(() => letterboxParams(640, 480, 416, { roundng: 'floor' } as never)).toThrow(/letterboxParams: unknown option 'roundng'.*'rounding'/);
+    const p = letterboxParams(640, 480, 416);
+    expect(() => undoLetterbox([[0, 0, 1, 1]], p, { unit: 'pixels' } as never)).toThrow(/undoLetterbox: unknown option 'unit'.*'units'/);
+    expect(() => undoLetterboxDetections([], p, { clp: false } as never)).toThrow(/undoLetterboxDetections: unknown option 'clp'/);
+  });
+});

@@ -21,6 +21,7 @@
  *
  * @packageDocumentation
  */
+import { letterboxParams } from '../../letterbox.js';
 import { ValueError } from '../../errors.js';
 import { assertNumber } from '../../validate.js';
 import type { RGBImage, SampleObject } from './datasets.js';
@@ -156,17 +157,14 @@ export function placementParams(
   };
 }
 
-/** No augmentation: the whole image letterboxed (centred, aspect kept) — the evaluation transform. */
+/**
+ * No augmentation: the whole image letterboxed — the evaluation transform. The geometry is the core's
+ * {@link letterboxParams} (resized size rounded, padding `⌊(canvas − size) / 2⌋`), so `undoLetterbox` with the
+ * same parameters inverts it exactly.
+ */
 export function letterboxPlacement(srcWidth: number, srcHeight: number, canvasWidth: number, canvasHeight = canvasWidth): AugmentParams {
-  const s = Math.min(canvasWidth / srcWidth, canvasHeight / srcHeight);
-  const pw = srcWidth * s;
-  const ph = srcHeight * s;
-  return placementParams(srcWidth, srcHeight, canvasWidth, canvasHeight, [0, 0, srcWidth, srcHeight], [
-    (canvasWidth - pw) / 2,
-    (canvasHeight - ph) / 2,
-    pw,
-    ph,
-  ]);
+  const g = letterboxParams(srcWidth, srcHeight, { width: canvasWidth, height: canvasHeight });
+  return placementParams(srcWidth, srcHeight, canvasWidth, canvasHeight, [0, 0, srcWidth, srcHeight], [g.padX, g.padY, g.newW, g.newH]);
 }
 
 /** Draw one augmentation for a `srcWidth × srcHeight` image into a `canvasWidth × canvasHeight` canvas. */

@@ -103,7 +103,11 @@ export async function resizeImage(
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-/** Where a letterboxed image sits in its canvas. */
+/**
+ * Where a letterboxed image sits in its canvas: {@link letterboxParams}' geometry with other field names.
+ * @deprecated Use `LetterboxParams` (core entry): `width`/`height` are `newW`/`newH`, `left`/`top` are
+ *   `padX`/`padY`, `canvasWidth`/`canvasHeight` are `dstW`/`dstH`, `right = dstW − newW − padX`.
+ */
 export interface LetterboxGeometry {
   /** Scale from source pixels to canvas pixels (the same on both axes). */
   scale: number;
@@ -121,9 +125,11 @@ export interface LetterboxGeometry {
 }
 
 /**
- * Letterbox geometry of a `srcWidth × srcHeight` image in a `dstWidth × dstHeight` canvas (default square):
+ * Letterbox geometry of a `srcWidth × srcHeight` image in a `dstWidth × dstHeight` canvas (default square),
+ * computed by {@link letterboxParams} and renamed:
  * `scale = min(dstW / srcW, dstH / srcH)`, resized size rounded, padding split with the odd pixel on the
  * right / bottom. Example: 200×100 into 64×64 → scale 0.32, 64×32, top 16, bottom 16.
+ * @deprecated Use `letterboxParams(srcWidth, srcHeight, { width: dstWidth, height: dstHeight })` (core entry).
  */
 export function letterboxGeometry(srcWidth: number, srcHeight: number, dstWidth: number, dstHeight = dstWidth): LetterboxGeometry {
   for (const [n, v] of [['srcWidth', srcWidth], ['srcHeight', srcHeight], ['dstWidth', dstWidth], ['dstHeight', dstHeight]] as const) {

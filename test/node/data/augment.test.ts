@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValueError } from '../../../src/errors.js';
+import { letterboxParams, undoLetterbox } from '../../../src/letterbox.js';
 import {
   type AugmentParams,
   DEFAULT_AUGMENT,
@@ -83,6 +84,21 @@ describe('geometry by hand', () => {
     for (const y of [0, 15, 48, 63]) expect(out[(y * 64 + 10) * 3]).toBe(0.5);
     expect(out[(16 * 64 + 2) * 3]).toBe(0); // first image row, black
     expect(extent(out, 64, 64, 0.75)).toEqual([16, 24, 48, 40]);
+  });
+
+  it('letterboxPlacement is letterboxParams: 100×200 into 63×63 → 32×63 at left 15, and undoLetterbox inverts it', () => {
+    // scale 63/200 = 0.315; the free side 100 · 0.315 = 31.5 rounds to 32; left = ⌊(63 − 32) / 2⌋ = 15
+    const p = letterboxPlacement(100, 200, 63);
+    const g = letterboxParams(100, 200, 63);
+    expect([g.newW, g.newH, g.padX, g.padY]).toEqual([32, 63, 15, 0]);
+    expect(p.ax).toBe(32 / 100);
+    expect(p.ay).toBe(63 / 200);
+    expect([p.bx, p.by]).toEqual([15, 0]);
+    expect(p.visible).toEqual([15, 0, 47, 63]);
+    // box (10, 20, 60, 180) → x' = 15 + 0.32 x, y' = 0.315 y → (18.2, 6.3, 34.2, 56.7); undone in pixels it is the box again
+    const t = transformBoxes([{ classId: 0, box: [10, 20, 60, 180] }], p).objects[0].box;
+    [18.2, 6.3, 34.2, 56.7].forEach((v, i) => expect(t[i]).toBeCloseTo(v, 10));
+    undoLetterbox([t], g, { units: 'pixels' })[0].forEach((v, i) => expect(v).toBeCloseTo([10, 20, 60, 180][i], 10));
   });
 
   it('crop window past the image edge: the outside is fill and boxes clip to the visible part', () => {
