@@ -9,21 +9,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError, describe } from '../errors.js';
 import { resolveNmsOptions, runNms, type NmsBaseOptions } from '../nms/nms-arrays.js';
 import { assertFiniteArray, assertNumber } from '../validate.js';
+import type { DecodedBoxes } from './decode.js';
 
 /**
- * Decoded head output, as returned by `decodeBoxes` (only `boxes` and `scores` are read; the other two
- * are checked for shape).
+ * The former name of {@link DecodedBoxes} (the same type): `postprocess` reads `boxes` and `scores` and checks
+ * the shapes of the other two.
+ * @deprecated Use `DecodedBoxes`.
  */
-export type DecodedHead = {
-  /** `[B, K, 4]` corner boxes `(x1, y1, x2, y2)` normalised to the network input (0…1). */
-  boxes: tf.Tensor3D;
-  /** `[B, K]` objectness `σ(t_o)`. */
-  objectness: tf.Tensor2D;
-  /** `[B, K, C]` class probabilities (softmax over C). */
-  classProbs: tf.Tensor3D;
-  /** `[B, K, C]` per-class scores `objectness · classProbs`. */
-  scores: tf.Tensor3D;
-};
+export type DecodedHead = DecodedBoxes;
 
 /** One detection, plain JS. */
 export interface Detection {
@@ -67,7 +60,7 @@ export interface PostprocessOptions extends NmsBaseOptions {
  * @throws {@link ShapeError} for inconsistent shapes; {@link ValueError} for NaN/infinite boxes or scores and
  *   out-of-range options.
  */
-export function postprocess(decoded: DecodedHead, options: PostprocessOptions = {}): Detection[][] {
+export function postprocess(decoded: DecodedBoxes, options: PostprocessOptions = {}): Detection[][] {
   const { B, K, C } = checkDecoded('postprocess', decoded);
   const opts = resolvePostprocessOptions('postprocess', options);
   return detect('postprocess', decoded.boxes.dataSync() as Float32Array, decoded.scores.dataSync() as Float32Array, B, K, C, opts);
@@ -76,7 +69,7 @@ export function postprocess(decoded: DecodedHead, options: PostprocessOptions = 
 /**
  * {@link postprocess} that reads the tensors with `await data()` (does not block a GPU backend's thread).
  */
-export async function postprocessAsync(decoded: DecodedHead, options: PostprocessOptions = {}): Promise<Detection[][]> {
+export async function postprocessAsync(decoded: DecodedBoxes, options: PostprocessOptions = {}): Promise<Detection[][]> {
   const { B, K, C } = checkDecoded('postprocessAsync', decoded);
   const opts = resolvePostprocessOptions('postprocessAsync', options);
   const [boxes, scores] = await Promise.all([decoded.boxes.data(), decoded.scores.data()]);
@@ -101,7 +94,7 @@ function resolvePostprocessOptions(fn: string, options: PostprocessOptions) {
   return { confThreshold, classAgnostic, multiLabel, nms: nmsOpts };
 }
 
-function checkDecoded(fn: string, decoded: DecodedHead): { B: number; K: number; C: number } {
+function checkDecoded(fn: string, decoded: DecodedBoxes): { B: number; K: number; C: number } {
   if (decoded === null || typeof decoded !== 'object') {
     throw new ShapeError(`${fn}: 'decoded' must be { boxes, objectness, classProbs, scores }, got ${describe(decoded)}`);
   }

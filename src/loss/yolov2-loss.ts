@@ -82,13 +82,15 @@ export class YOLOv2Loss {
    * carry no gradient. Leaves `tf.memory().numTensors` unchanged apart from the five returned scalars.
    *
    * @param output head output `[B, H, W, A·(5+C)]` (or NCHW per `config.layout`).
-   * @param targets `[B, N, 5]` rows `(classId, cx, cy, w, h)` normalised; `classId < 0` is padding.
+   * @param groundTruth `[B, N, 5]` ground-truth rows `(classId, cx, cy, w, h)` normalised, as `packTargets`
+   *   makes them; `classId < 0` is padding. (Called `targets` before; only the name changed. The built
+   *   {@link YOLOv2Targets} go to {@link YOLOv2Loss.computeWithTargets}.)
    * @param state `seenImages` for the optional prior warm-up.
    * @throws TargetError naming image and row for invalid ground truth; ShapeError for mismatched shapes.
    */
-  compute(output: tf.Tensor4D, targets: tf.Tensor3D, state?: LossState): YOLOv2LossTerms {
+  compute(output: tf.Tensor4D, groundTruth: tf.Tensor3D, state?: LossState): YOLOv2LossTerms {
     const dims = headDims('YOLOv2Loss.compute', output, this.config);
-    const gt = readTargets('YOLOv2Loss.compute', targets, dims);
+    const gt = readTargets('YOLOv2Loss.compute', groundTruth, dims);
     const raw = readNHWC(output, this.config.layout);
     checkOutputFinite('YOLOv2Loss.compute', raw, dims, this.config, state);
     const s = assign('YOLOv2Loss.compute', raw, dims, gt, this.config);

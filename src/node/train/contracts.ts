@@ -7,14 +7,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { YOLOv2LossConfig } from '../../loss/presets.js';
 
-/** The scalar terms a loss returns (the shape of `YOLOv2Loss.compute`'s result). */
-export interface LossTerms {
-  total: tf.Scalar;
-  coord: tf.Scalar;
-  obj: tf.Scalar;
-  noobj: tf.Scalar;
-  cls: tf.Scalar;
-}
+/** The scalar terms a loss returns: the same type as the core's `YOLOv2LossTerms` (this name kept for compatibility). */
+export type LossTerms = import('../../loss/yolov2-loss.js').YOLOv2LossTerms;
 
 /**
  * A loss as a serialisable value: what gradient workers rebuild their copy of the loss from. One
