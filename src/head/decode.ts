@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ValueError } from '../errors.js';
 import { type HeadDims, type HeadSpec, gridPriors, headDims, headGrid, headRows } from './layout.js';
 
 export type { HeadSpec, Layout } from './layout.js';
@@ -37,10 +38,14 @@ export type DecodedBoxes = {
  *
  * @param output `[B, H, W, A·(5+C)]` (`layout: 'NHWC'`, default) or `[B, A·(5+C), H, W]` (`'NCHW'`).
  * @param spec anchors (in `anchorUnits`, default `'grid'`), `numClasses`, `layout`.
- * @throws ShapeError when the output is not rank 4 or its channel count is not `A·(5+C)`.
+ * @throws ShapeError when the output is not rank 4 or its channel count is not `A·(5+C)`; ValueError when it is
+ *   not float32 (an int32 head has no meaning here).
  */
 export function decodeBoxes(output: tf.Tensor4D, spec: HeadSpec): DecodedBoxes {
   const dims = headDims('decodeBoxes', output, spec);
+  if (output.dtype !== 'float32') {
+    throw new ValueError(`decodeBoxes: 'output' must be a float32 tensor (the head's raw values), got dtype ${output.dtype}; cast it with tf.cast(output, 'float32')`);
+  }
   return tf.tidy(() => ({ ...decodeRows(headRows(output, dims, spec.layout), dims, spec) })) as unknown as DecodedBoxes;
 }
 

@@ -43,7 +43,14 @@ export interface PostprocessOptions extends NmsBaseOptions {
    * `true`: each box contributes every class whose score is above `confThreshold`.
    */
   multiLabel?: boolean;
+  /**
+   * `true` (default): every returned box is clipped to the input image, each coordinate to [0, 1] (as darknet
+   * clips the boxes it reports), after NMS. `false`: the boxes as decoded, which may reach past the edges.
+   */
+  clip?: boolean;
 }
+
+const POSTPROCESS_KEYS = ['confThreshold', 'classAgnostic', 'multiLabel', 'clip'] as const;
 
 /**
  * Turn decoded output into detections per image.
@@ -51,8 +58,9 @@ export interface PostprocessOptions extends NmsBaseOptions {
  * Per image: candidates are (box, class) pairs with score > `confThreshold` (best class per box, or every
  * class with `multiLabel`); then NMS — class-aware by default, class-agnostic on request — keeps at most
  * `maxDetections` (default 100) per image. Each list is sorted by decreasing score; equal scores keep
- * the lower box index first, then the lower class id. Boxes are not clipped or rescaled: map them to the
- * original image with {@link undoLetterbox}.
+ * the lower box index first, then the lower class id. NMS sees the boxes as decoded; the returned boxes are
+ * then clipped to the input image (`[0, 1]` per coordinate) unless `clip: false`. They are not rescaled:
+ * map them to the original image with {@link undoLetterbox}.
  *
  * @param decoded `boxes [B, K, 4]`, `objectness [B, K]`, `classProbs [B, K, C]`, `scores [B, K, C]`.
  * @param options see {@link PostprocessOptions} and {@link NmsBaseOptions} (`iouThreshold` 0.45, `method`…).
@@ -87,11 +95,12 @@ function resolvePostprocessOptions(fn: string, options: PostprocessOptions) {
   }
   const confThreshold = options.confThreshold ?? options.scoreThreshold ?? 0.005;
   assertNumber(fn, 'confThreshold', confThreshold, { allowInfinity: true });
-  const nmsOpts = resolveNmsOptions(fn, { ...options, scoreThreshold: options.scoreThreshold ?? confThreshold });
-  const { classAgnostic = false, multiLabel = false } = options;
-  if (typeof classAgnostic !== 'boolean') throw new ValueError(`${fn}: 'classAgnostic' must be a boolean, got ${describe(classAgnostic)}`);
-  if (typeof multiLabel !== 'boolean') throw new ValueError(`${fn}: 'multiLabel' must be a boolean, got ${describe(multiLabel)}`);
-  return { confThreshold, classAgnostic, multiLabel, nms: nmsOpts };
+  const nmsOpts = resolveNmsOptions(fn, { ...options, scoreThreshold: options.scoreThreshold ?? confThreshold }, POSTPROCESS_KEYS);
+  const { classAgnostic = false, multiLabel = false, clip = true } = options;
+  for (const [name, v] of [['classAgnostic', classAgnostic], ['multiLabel', multiLabel], ['clip', clip]] as const) {
+    if (typeof v !== 'boolean') throw new ValueError(`${fn}: '${name}' must be a boolean, got ${describe(v)}`);
+  }
+  return { confThreshold, classAgnostic, multiLabel, clip, nms: nmsOpts };
 }
 
 function checkDecoded(fn: string, decoded: DecodedBoxes): { B: number; K: number; C: number } {
@@ -166,7 +175,9 @@ function detect(fn: string, boxes: Float32Array, scores: Float32Array, B: number
     for (let q = 0; q < kept.indices.length; q++) {
       const i = kept.indices[q];
       const o = 4 * i;
-      dets.push({ box: [candCoords[o], candCoords[o + 1], candCoords[o + 2], candCoords[o + 3]], score: kept.scores[q], classId: candClass[i] });
+      const box: Detection['box'] = [candCoords[o], candCoords[o + 1], candCoords[o + 2], candCoords[o + 3]];
+      if (opts.clip) for (let c = 0; c < 4; c++) box[c] = Math.min(1, Math.max(0, box[c]));
+      dets.push({ box, score: kept.scores[q], classId: candClass[i] });
     }
     out.push(dets);
   }

@@ -27,7 +27,7 @@ import { BoxGrid } from './box-grid.js';
 import { iouFloat32 } from '../boxes.js';
 import { ScoreHeap } from './score-heap.js';
 import { ShapeError, ValueError, describe } from '../errors.js';
-import { assertFiniteArray, assertNumber, assertOneOf } from '../validate.js';
+import { assertFiniteArray, assertKnownKeys, assertNumber, assertOneOf } from '../validate.js';
 
 /**
  * `'greedy'` (default): hard suppression, "suppressed when IoU > iouThreshold".
@@ -81,11 +81,19 @@ export interface ResolvedNmsOptions {
   sigma: number;
 }
 
-/** Validate NMS options and fill in the defaults. @internal */
-export function resolveNmsOptions(fn: string, options: NmsBaseOptions | undefined): ResolvedNmsOptions {
+/** The keys of {@link NmsBaseOptions}. @internal */
+export const NMS_BASE_KEYS: readonly string[] = ['iouThreshold', 'scoreThreshold', 'maxDetections', 'method', 'sigma'];
+
+/**
+ * Validate NMS options and fill in the defaults.
+ * @param moreKeys the other option keys the caller accepts (unknown keys are a ValueError).
+ * @internal
+ */
+export function resolveNmsOptions(fn: string, options: NmsBaseOptions | undefined, moreKeys: readonly string[] = []): ResolvedNmsOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new ValueError(`${fn}: 'options' must be an object, got ${describe(options)}`);
   }
+  assertKnownKeys(fn, 'options', options, [...NMS_BASE_KEYS, ...moreKeys]);
   const { iouThreshold = 0.45, scoreThreshold = 0.005, maxDetections = 100, method = 'greedy', sigma = 0.5 } = options ?? {};
   assertNumber(fn, 'iouThreshold', iouThreshold, { min: 0, max: 1 });
   assertNumber(fn, 'scoreThreshold', scoreThreshold, { allowInfinity: true });
@@ -151,7 +159,7 @@ export function nmsArraysWithScores(
 }
 
 function checkedNms(fn: string, boxes: ArrayLike<number>, scores: ArrayLike<number>, options: NmsArrayOptions | undefined) {
-  const opts = resolveNmsOptions(fn, options);
+  const opts = resolveNmsOptions(fn, options, ['classIds']);
   const classIds = options?.classIds;
   checkNmsArrays(fn, boxes, scores, classIds);
   return runNms(boxes, scores, classIds, opts);

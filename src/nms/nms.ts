@@ -41,7 +41,7 @@ function readInputs(fn: string, boxes: unknown, scores: unknown, options: NmsOpt
   if (scores.dtype !== 'float32' && scores.dtype !== 'int32') {
     throw new ShapeError(`${fn}: 'scores' must be a float32 or int32 tensor, got ${describe(scores)}`);
   }
-  const opts = resolveNmsOptions(fn, options);
+  const opts = resolveNmsOptions(fn, options, ['classIds']);
   const classTensor = options?.classIds;
   if (classTensor !== undefined && (!(classTensor instanceof tf.Tensor) || classTensor.rank !== 1 || classTensor.shape[0] !== n)) {
     throw new ShapeError(`${fn}: 'classIds' must be a tensor of shape [N] = [${n}], got ${describe(classTensor)}`);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { VOC_ANCHORS } from '../../src/anchors.js';
-import { decodeBoxes, ShapeError } from '../../src/index.js';
+import { decodeBoxes, ShapeError, ValueError } from '../../src/index.js';
 import { expectNoLeak, randn, rng } from '../helpers.js';
 
 // One image, 2×2 grid, A = 1 anchor (p_w, p_h) = (1, 2) grid cells, C = 2 classes: 7 channels.
@@ -159,5 +159,22 @@ describe('decodeBoxes result as a TensorContainer', () => {
     tf.dispose(decoded);
     out.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('decodeBoxes: dtype (issue 18, item 10)', () => {
+  it('an int32 head is a ValueError naming the dtype, and nothing leaks', () => {
+    const out = tf.zeros([1, 2, 2, 1 * (5 + 2)], 'int32') as tf.Tensor4D;
+    expectNoLeak(() => {
+      let err: unknown;
+      try {
+        decodeBoxes(out, { anchors: [[1, 1]], numClasses: 2 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ValueError);
+      expect((err as Error).message).toMatch(/decodeBoxes: 'output' must be a float32 tensor .*got dtype int32/);
+    });
+    out.dispose();
   });
 });

@@ -147,7 +147,8 @@ describe('postprocess: agrees with a naive reference on random heads', () => {
     for (const multi of [false, true]) {
       for (const agnostic of [false, true]) {
         for (const [conf, iou, max] of [[0.005, 0.45, 100], [0.3, 0.3, 20], [-Infinity, 0.6, Infinity]]) {
-          const got = postprocess(h, { multiLabel: multi, classAgnostic: agnostic, confThreshold: conf, iouThreshold: iou, maxDetections: max });
+          // clip: false — the reference finds each detection by its raw box (some reach x2 = 1.07)
+          const got = postprocess(h, { multiLabel: multi, classAgnostic: agnostic, confThreshold: conf, iouThreshold: iou, maxDetections: max, clip: false });
           const want = reference(boxes, scores, B, K, C, { conf, iou, max, multi, agnostic });
           expect(got.map((img, b) => img.map((d) => {
             const k = want[b].find(([kk, cc]) => cc === d.classId && boxes[4 * (b * K + kk)] === d.box[0] && boxes[4 * (b * K + kk) + 3] === d.box[3]);
@@ -194,6 +195,29 @@ describe('postprocess: bad input and leaks', () => {
     expectNoLeak(() => postprocess(h, { multiLabel: true }));
     expectNoLeak(() => tf.tidy(() => { postprocess(h); }));
     await expectNoLeakAsync(() => postprocessAsync(h));
+    disposeHead(h);
+  });
+});
+
+describe('postprocess: boxes clipped to the image (issue 18, item 8) and option keys (item 5)', () => {
+  it('clips each coordinate to [0, 1] after NMS by default; clip: false keeps the raw box', () => {
+    // two boxes of one class, far apart: (−0.25, 0.5, 0.25, 1.25) score 0.9·1, (0.75, −0.5, 1.5, 0.25) score 0.8·1
+    const h = head([[[-0.25, 0.5, 0.25, 1.25], [0.75, -0.5, 1.5, 0.25]]], [[0.9, 0.8]], [[[1], [1]]]);
+    const clipped = postprocess(h);
+    expect(clipped[0].map((d) => d.box)).toEqual([[0, 0.5, 0.25, 1], [0.75, 0, 1, 0.25]]);
+    const raw = postprocess(h, { clip: false });
+    expect(raw[0].map((d) => d.box)).toEqual([[-0.25, 0.5, 0.25, 1.25], [0.75, -0.5, 1.5, 0.25]]);
+    expect(clipped[0].map((d) => d.score)).toEqual(raw[0].map((d) => d.score));
+    expect(() => postprocess(h, { clip: 'yes' as never })).toThrow(/postprocess: 'clip' must be a boolean/);
+    disposeHead(h);
+  });
+  it('unknown option keys are ValueErrors naming the near known key (postprocess, postprocessAsync)', async () => {
+    const h = head([[[0, 0, 0.5, 0.5]]], [[0.9]], [[[1]]]);
+    expect(() => postprocess(h, { confThresh: 0.3 } as never)).toThrow(/postprocess: unknown option 'confThresh'.*'confThreshold'/);
+    expect(() => postprocess(h, { iouThreshhold: 0.3 } as never)).toThrow(/unknown option 'iouThreshhold'.*'iouThreshold'/);
+    await expectNoLeakAsync(async () => {
+      await expect(postprocessAsync(h, { maxDetection: 3 } as never)).rejects.toThrow(/postprocessAsync: unknown option 'maxDetection'/);
+    });
     disposeHead(h);
   });
 });

@@ -483,3 +483,18 @@ describe('nms: bad input', () => {
     c.dispose();
   });
 });
+
+describe('nms: option keys (issue 18, item 5)', () => {
+  it('unknown keys are ValueErrors naming the function and the near known key, without leaking', () => {
+    const boxes = tf.tensor2d([[0, 0, 1, 1]]);
+    const scores = tf.tensor1d([0.9]);
+    expectNoLeak(() => {
+      expect(() => nms(boxes, scores, { iouThreshhold: 0.5 } as never)).toThrow(/nms: unknown option 'iouThreshhold'.*'iouThreshold'/);
+      expect(() => nmsWithScores(boxes, scores, { sigm: 0.5 } as never)).toThrow(/nmsWithScores: unknown option 'sigm'.*'sigma'/);
+    });
+    expect(() => nmsArrays([0, 0, 1, 1], [0.9], { classId: [0] } as never)).toThrow(/nmsArrays: unknown option 'classId'.*'classIds'/);
+    expect(() => nmsArraysWithScores([0, 0, 1, 1], [0.9], { metod: 'greedy' } as never)).toThrow(/nmsArraysWithScores: unknown option 'metod'/);
+    expect(nmsArrays([0, 0, 1, 1], [0.9], { classIds: [0], method: 'greedy' })).toEqual(Int32Array.from([0]));
+    tf.dispose([boxes, scores]);
+  });
+});
