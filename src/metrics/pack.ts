@@ -51,6 +51,7 @@ function alloc(n: number, withArea: boolean): Packed {
  * Validate and pack the inputs of a metric.
  * @param fn the public function's name, for messages.
  * @param kind `'voc'` reads `difficult`, `'coco'` reads `iscrowd` and `area`.
+ * @param keepInvertedDetections accept detection boxes with `x2 < x1` or `y2 < y1` (the devkit path).
  * @internal
  */
 export function packInputs(
@@ -59,6 +60,7 @@ export function packInputs(
   groundTruths: readonly unknown[],
   kind: 'voc' | 'coco',
   numClasses: number | undefined,
+  keepInvertedDetections = false,
 ): PackedInput {
   if (!Array.isArray(detections)) throw new ValueError(`${fn}: 'detections' must be an array, got ${describe(detections)}`);
   if (!Array.isArray(groundTruths)) throw new ValueError(`${fn}: 'groundTruths' must be an array, got ${describe(groundTruths)}`);
@@ -103,7 +105,7 @@ export function packInputs(
       if (!Number.isFinite(x1) || !Number.isFinite(y1) || !Number.isFinite(x2) || !Number.isFinite(y2)) {
         throw new ValueError(`${fn}: '${name}[${i}].box' must hold 4 finite numbers, got [${Array.from(b).map(describe).join(', ')}]`);
       }
-      if (x2 < x1 || y2 < y1) {
+      if ((x2 < x1 || y2 < y1) && !(isDet && keepInvertedDetections)) {
         throw new ValueError(`${fn}: '${name}[${i}].box' must have x1 ≤ x2 and y1 ≤ y2, got [${x1}, ${y1}, ${x2}, ${y2}]`);
       }
       out.boxes[4 * i] = x1;

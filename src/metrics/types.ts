@@ -11,8 +11,8 @@
  * (VOC pixel boxes, absolute pixels, or fractions of the image).
  */
 export interface GroundTruthBox {
-  /** The image this object belongs to. Numbers are accepted and compared as their decimal string. */
-  imageId: string;
+  /** The image this object belongs to. Numbers are accepted and compared as their decimal string (`7` and `'7'` are one image). */
+  imageId: string | number;
   /** Integer class id, `0 ≤ classId < numClasses`. */
   classId: number;
   /** `(x1, y1, x2, y2)`. */
@@ -23,8 +23,8 @@ export interface GroundTruthBox {
 
 /** A detection: a scored box of one class in one image. Same box format as {@link GroundTruthBox}. */
 export interface DetectionBox {
-  /** The image the detection was made on. */
-  imageId: string;
+  /** The image the detection was made on; a number is compared as its decimal string, as in {@link GroundTruthBox}. */
+  imageId: string | number;
   /** Integer class id. */
   classId: number;
   /** `(x1, y1, x2, y2)`. */

@@ -113,8 +113,30 @@ export function vocAP(
   groundTruths: readonly GroundTruthBox[],
   options: VOCAPOptions = {},
 ): VOCAPResult {
+  return scoreVOC(detections, groundTruths, options, false);
+}
+
+/**
+ * {@link vocAP} that accepts detection boxes with `x2 < x1` or `y2 < y1` and scores them as voc_eval does (their
+ * intersection is empty unless inverted by less than the +1 pixel, so they are false positives): the devkit path.
+ * @internal
+ */
+export function vocAPKeepingInverted(
+  detections: readonly DetectionBox[],
+  groundTruths: readonly GroundTruthBox[],
+  options: VOCAPOptions = {},
+): VOCAPResult {
+  return scoreVOC(detections, groundTruths, options, true);
+}
+
+function scoreVOC(
+  detections: readonly DetectionBox[],
+  groundTruths: readonly GroundTruthBox[],
+  options: VOCAPOptions,
+  keepInverted: boolean,
+): VOCAPResult {
   const o = resolveVOCOptions(options);
-  const { numClasses: C, imageIds, dets, gts } = packInputs(FN, detections, groundTruths, 'voc', o.numClasses);
+  const { numClasses: C, imageIds, dets, gts } = packInputs(FN, detections, groundTruths, 'voc', o.numClasses, keepInverted);
   if (options?.pixelConvention === undefined) refuseNormalisedBoxes(gts.boxes);
 
   // Ground truth grouped by class (input order kept); detections sorted once, then grouped by class.

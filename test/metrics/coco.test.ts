@@ -339,3 +339,12 @@ describe('cocoAP: option keys (issue 18, item 5)', () => {
     expect(e.message).toMatch(/cocoAP: unknown option 'maxDet'.*did you mean 'maxDets'/);
   });
 });
+
+describe('numeric image ids (issue 18, item 10)', () => {
+  it('the public types accept imageId: number, compared as its decimal string', () => {
+    // one image, given as 7 and '7': the detection matches the ground truth exactly → AP 1
+    const dets: DetectionBox[] = [{ imageId: 7, classId: 0, box: [0, 0, 10, 10], score: 0.9 }];
+    const gts: COCOGroundTruthBox[] = [{ imageId: '7', classId: 0, box: [0, 0, 10, 10] }];
+    expect(cocoAP(dets, gts).AP50).toBe(1);
+  });
+});

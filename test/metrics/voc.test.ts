@@ -370,3 +370,11 @@ describe('vocAP: options are checked (issue 18, items 5 and 9)', () => {
     expect(vocAP([det('a', [0, 0, 9, 9], 0.9)], [gt('a', [0, 0, 9, 9])]).perClass[0].ap).toBe(1);
   });
 });
+
+describe('vocAP: numeric image ids (issue 18, item 10)', () => {
+  it('imageId: number is accepted by the types and is the same image as its decimal string', () => {
+    const d: DetectionBox[] = [{ imageId: 3, classId: 0, box: [0, 0, 9, 9], score: 0.9 }];
+    const g: GroundTruthBox[] = [{ imageId: '3', classId: 0, box: [0, 0, 9, 9] }];
+    expect(vocAP(d, g).perClass[0].ap).toBe(1);
+  });
+});

@@ -14,8 +14,9 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VOC_CLASSES } from '../../classes.js';
 import { FormatError, ValueError, describe } from '../../errors.js';
+import { assertKnownKeys, assertOneOf } from '../../validate.js';
 import type { DetectionBox, GroundTruthBox } from '../../metrics/types.js';
-import { vocAP } from '../../metrics/voc.js';
+import { vocAPKeepingInverted } from '../../metrics/voc.js';
 import type { VOCAPOptions, VOCAPResult } from '../../metrics/voc.js';
 import { readVOCAnnotation } from '../data/voc-xml.js';
 import { parseYOLOLabels } from '../data/yolo-labels.js';
@@ -59,7 +60,14 @@ function number(fn: string, token: string, what: string, source: string, line: n
  *   not a finite number, or `x2 < x1` / `y2 < y1`.
  */
 export function parseDevkitResults(text: string, source = '<string>'): DevkitDetection[] {
-  const FN = 'parseDevkitResults';
+  return parseDevkitLines('parseDevkitResults', text, source);
+}
+
+/**
+ * {@link parseDevkitResults}; with `onInverted`, a line whose box has `x2 < x1` or `y2 < y1` is kept (as
+ * voc_eval keeps it) and reported by its 1-based line number instead of refused.
+ */
+function parseDevkitLines(FN: string, text: string, source: string, onInverted?: (line: number) => void): DevkitDetection[] {
   const out: DevkitDetection[] = [];
   lines(text).forEach((raw, i) => {
     const f = fields(raw);
@@ -80,7 +88,8 @@ export function parseDevkitResults(text: string, source = '<string>'): DevkitDet
       number(FN, f[5], 'y2', source, line),
     ];
     if (box[2] < box[0] || box[3] < box[1]) {
-      throw new FormatError(`${FN}: ${source}:${line}: expected x1 ≤ x2 and y1 ≤ y2, got (${box.join(', ')})`, source, line);
+      if (!onInverted) throw new FormatError(`${FN}: ${source}:${line}: expected x1 ≤ x2 and y1 ≤ y2, got (${box.join(', ')})`, source, line);
+      onInverted(line);
     }
     out.push({ imageId: f[0], score, box });
   });
@@ -112,9 +121,12 @@ export function formatDevkitResults(rows: readonly DevkitDetection[], options: N
   return s;
 }
 
-/** Read and parse one devkit result file. */
+/**
+ * Read and parse one devkit result file.
+ * @throws {@link FormatError} naming the file when it cannot be read, or `file:line` for a bad line.
+ */
 export async function readDevkitResultFile(path: string): Promise<DevkitDetection[]> {
-  return parseDevkitResults(await readFile(path, 'utf8'), path);
+  return parseDevkitResults(await readText(path, 'readDevkitResultFile'), path);
 }
 
 /** Write one devkit result file. */
@@ -157,7 +169,7 @@ export function formatYOLOLabels(labels: readonly YOLOLabel[], options: Pick<Num
 
 /** Read and parse one YOLO label file ({@link parseYOLOLabels}'s rule; `confidence: true` for a prediction file). */
 export async function readYOLOLabelFile(path: string, options?: ParseYOLOLabelsOptions): Promise<YOLOLabel[]> {
-  return parseYOLOLabels(await readFile(path, 'utf8'), path, options);
+  return parseYOLOLabels(await readText(path, 'readYOLOLabelFile'), path, options);
 }
 
 /** Write one YOLO label file. */
@@ -217,6 +229,8 @@ export interface EvaluateVOCFolderOptions extends Omit<VOCAPOptions, 'numClasses
   unknownClasses?: 'error' | 'skip';
   /** A class without a result file: `'empty'` (default: no detections, listed in `missingResultFiles`) or `'error'`. */
   missingResults?: 'empty' | 'error';
+  /** Receives one message per result line whose box is inverted (`file:line`); default `console.warn`. */
+  onWarning?: (message: string) => void;
 }
 
 /** Result of {@link evaluateVOCFolder}: the {@link VOCAPResult} plus what was read and what was left out. */
@@ -235,6 +249,12 @@ export interface EvaluateVOCFolderResult extends VOCAPResult {
   missingResultFiles: string[];
   /** Files in the results folder with the prefix whose class is not in `classNames` (not read). */
   extraResultFiles: string[];
+  /**
+   * Result lines (`file:line`) whose box is inverted (`x2 < x1` or `y2 < y1`): kept and scored as voc_eval
+   * scores them — their intersection width `min(x2) − max(x1) + 1` is ≤ 0, so they are false positives
+   * (unless inverted by less than a pixel) — and reported through `onWarning`.
+   */
+  invertedBoxes: string[];
 }
 
 /**
@@ -260,20 +280,43 @@ export async function evaluateVOCFolder(
   vocRoot: string,
   options: EvaluateVOCFolderOptions = {},
 ): Promise<EvaluateVOCFolderResult> {
-  const FN = 'evaluateVOCFolder';
+  assertKnownKeys(FN_FOLDER, 'options', options, FOLDER_KEYS);
   const {
     split = 'test', classNames = VOC_CLASSES, prefix = 'comp4_det_test_', unknownClasses = 'error', missingResults = 'empty',
-    ...apOptions
+    onWarning = (message: string) => console.warn(message), ...apOptions
   } = options;
-  if (!['error', 'skip'].includes(unknownClasses)) throw new ValueError(`${FN}: 'options.unknownClasses' must be one of 'error', 'skip', got ${describe(unknownClasses)}`);
-  if (!['empty', 'error'].includes(missingResults)) throw new ValueError(`${FN}: 'options.missingResults' must be one of 'empty', 'error', got ${describe(missingResults)}`);
-  const classIndex = new Map(classNames.map((n, i) => [n, i]));
+  assertOneOf(FN_FOLDER, 'options.unknownClasses', unknownClasses, ['error', 'skip'] as const);
+  assertOneOf(FN_FOLDER, 'options.missingResults', missingResults, ['empty', 'error'] as const);
+  if (typeof onWarning !== 'function') throw new ValueError(`${FN_FOLDER}: 'options.onWarning' must be a function, got ${describe(onWarning)}`);
   const splitPath = join(vocRoot, 'ImageSets', 'Main', `${split}.txt`);
-  const ids = parseVOCSplit(await readText(splitPath, FN), splitPath);
-  const idSet = new Set(ids);
+  const ids = parseVOCSplit(await readText(splitPath, FN_FOLDER), splitPath);
+  const { groundTruths, skippedObjects } = await readFolderGroundTruth(vocRoot, ids, classNames, unknownClasses);
+  const read = await readResultFolder(resultsDir, new Set(ids), classNames, prefix, missingResults, onWarning);
+  const result = vocAPKeepingInverted(read.detections, groundTruths, { ...apOptions, numClasses: classNames.length, classNames });
+  return {
+    ...result,
+    images: ids.length,
+    groundTruths: groundTruths.length,
+    detections: read.detections.length,
+    skippedObjects,
+    skippedDetections: read.skippedDetections,
+    missingResultFiles: read.missingResultFiles,
+    extraResultFiles: read.extraResultFiles,
+    invertedBoxes: read.invertedBoxes,
+  };
+}
 
-  // Annotations, read with bounded concurrency.
-  const groundTruths: GroundTruthBox[] = [];
+const FN_FOLDER = 'evaluateVOCFolder';
+const FOLDER_KEYS = [
+  'split', 'classNames', 'prefix', 'unknownClasses', 'missingResults', 'onWarning',
+  'iouThreshold', 'metric', 'pixelConvention', 'matchRule', 'useDifficult', 'emptyClasses',
+] as const;
+
+/** The annotations of the listed images (read with bounded concurrency), in split order. */
+async function readFolderGroundTruth(
+  vocRoot: string, ids: readonly string[], classNames: readonly string[], unknownClasses: 'error' | 'skip',
+): Promise<{ groundTruths: GroundTruthBox[]; skippedObjects: Record<string, number> }> {
+  const classIndex = new Map(classNames.map((n, i) => [n, i]));
   const skippedObjects: Record<string, number> = {};
   const perImage: GroundTruthBox[][] = new Array(ids.length);
   let next = 0;
@@ -281,13 +324,13 @@ export async function evaluateVOCFolder(
     while (next < ids.length) {
       const i = next++;
       const path = join(vocRoot, 'Annotations', `${ids[i]}.xml`);
-      const ann = readVOCAnnotation(await readText(path, FN), path);
+      const ann = readVOCAnnotation(await readText(path, FN_FOLDER), path);
       const rows: GroundTruthBox[] = [];
       for (const o of ann.objects) {
         const classId = classIndex.get(o.name);
         if (classId === undefined) {
           if (unknownClasses === 'error') {
-            throw new FormatError(`${FN}: ${path}: unknown class name '${o.name}' (not in classNames; pass unknownClasses: 'skip' to skip and count it)`, path);
+            throw new FormatError(`${FN_FOLDER}: ${path}: unknown class name '${o.name}' (not in classNames; pass unknownClasses: 'skip' to skip and count it)`, path);
           }
           skippedObjects[o.name] = (skippedObjects[o.name] ?? 0) + 1;
           continue;
@@ -298,30 +341,40 @@ export async function evaluateVOCFolder(
     }
   };
   await Promise.all(Array.from({ length: Math.min(32, ids.length) }, worker));
-  for (const rows of perImage) for (const r of rows) groundTruths.push(r);
+  return { groundTruths: perImage.flat(), skippedObjects };
+}
 
-  // Result files.
+/** Every class's result file: the detections on images of the split, and what was skipped, missing or extra. */
+async function readResultFolder(
+  resultsDir: string, idSet: ReadonlySet<string>, classNames: readonly string[], prefix: string,
+  missingResults: 'empty' | 'error', onWarning: (message: string) => void,
+) {
   let present: string[];
   try {
     present = await readdir(resultsDir);
   } catch (e) {
-    throw new FormatError(`${FN}: cannot read the results folder ${resultsDir} (${(e as NodeJS.ErrnoException).code ?? e})`, resultsDir);
+    throw new FormatError(`${FN_FOLDER}: cannot read the results folder ${resultsDir} (${(e as NodeJS.ErrnoException).code ?? e})`, resultsDir);
   }
   const presentSet = new Set(present);
   const expected = new Set(classNames.map((n) => devkitResultFileName(n, prefix)));
   const extraResultFiles = present.filter((f) => f.startsWith(prefix) && f.endsWith('.txt') && !expected.has(f)).sort();
   const missingResultFiles: string[] = [];
   const skippedDetections: Record<string, number> = {};
+  const invertedBoxes: string[] = [];
   const detections: DetectionBox[] = [];
   for (let c = 0; c < classNames.length; c++) {
     const name = devkitResultFileName(classNames[c], prefix);
     const path = join(resultsDir, name);
     if (!presentSet.has(name)) {
-      if (missingResults === 'error') throw new FormatError(`${FN}: missing result file ${path} for class '${classNames[c]}'`, path);
+      if (missingResults === 'error') throw new FormatError(`${FN_FOLDER}: missing result file ${path} for class '${classNames[c]}'`, path);
       missingResultFiles.push(path);
       continue;
     }
-    for (const d of parseDevkitResults(await readText(path, FN), path)) {
+    const onInverted = (line: number): void => {
+      invertedBoxes.push(`${path}:${line}`);
+      onWarning(`${FN_FOLDER}: ${path}:${line}: the box has x2 < x1 or y2 < y1; scored as voc_eval scores it (a false positive unless its +1-pixel extent still overlaps)`);
+    };
+    for (const d of parseDevkitLines(FN_FOLDER, await readText(path, FN_FOLDER), path, onInverted)) {
       if (!idSet.has(d.imageId)) {
         skippedDetections[path] = (skippedDetections[path] ?? 0) + 1;
         continue;
@@ -329,15 +382,5 @@ export async function evaluateVOCFolder(
       detections.push({ imageId: d.imageId, classId: c, box: d.box, score: d.score });
     }
   }
-  const result = vocAP(detections, groundTruths, { ...apOptions, numClasses: classNames.length, classNames });
-  return {
-    ...result,
-    images: ids.length,
-    groundTruths: groundTruths.length,
-    detections: detections.length,
-    skippedObjects,
-    skippedDetections,
-    missingResultFiles,
-    extraResultFiles,
-  };
+  return { detections, skippedDetections, missingResultFiles, extraResultFiles, invertedBoxes };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FormatError, vocAP } from '../../../src/index.js';
+import { FormatError, ValueError, vocAP } from '../../../src/index.js';
 import {
   devkitResultFileName, evaluateVOCFolder, formatDevkitResults, formatYOLOLabels, parseDevkitResults, parseVOCSplit,
   parseYOLOLabels, readDevkitResultFile, readYOLOLabelFile, writeDevkitResultFile, writeDevkitResultFolder, writeVOCAnnotation,
@@ -150,6 +150,39 @@ describe('evaluateVOCFolder', () => {
     await expect(evaluateVOCFolder(res, voc, { split: 'bad', classNames: ['cat'] })).rejects.toThrow(/bad\.xml: object 0 \('cat'\) has no <bndbox>/);
     await expect(evaluateVOCFolder(res, voc, { split: 'nan', classNames: ['cat'] })).rejects.toThrow(/nan\.xml: object 0 \('cat'\) <xmin> must be a number, got "one"/);
     await expect(evaluateVOCFolder(res, voc, { split: 'nan', classNames: ['cat'] })).rejects.toBeInstanceOf(FormatError);
+  });
+
+  it('an inverted result box (x2 < x1) is scored as voc_eval scores it, a false positive, with a warning naming file:line', async () => {
+    const inv = join(root, 'inverted');
+    await mkdir(inv);
+    // cat, ranked: 0.95 inverted (x1 = 50 > x2 = 1) → FP; 0.9 TP on 000001; 0.7 TP on 000002. npos = 2.
+    // precision 0, 1/2, 2/3 and recall 0, 1/2, 1: the envelope is 2/3 at each of the 11 points → AP = 2/3.
+    await writeFile(join(inv, 'comp4_det_test_cat.txt'), '000001 0.95 50 1 1 50\n000001 0.9 1 1 50 50\n000002 0.7 10 10 40 40\n');
+    const warnings: string[] = [];
+    const r = await evaluateVOCFolder(inv, voc, { classNames: ['cat'], unknownClasses: 'skip', onWarning: (m) => warnings.push(m) });
+    expect(r.perClass[0]).toMatchObject({ tp: 2, fp: 1, npos: 2 });
+    expect(Array.from(r.perClass[0].precision)).toEqual([0, 1 / 2, 2 / 3]);
+    expect(r.perClass[0].ap).toBeCloseTo(2 / 3, 15);
+    const where = `${join(inv, 'comp4_det_test_cat.txt')}:1`;
+    expect(r.invertedBoxes).toEqual([where]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(where);
+    // the plain parser still refuses it
+    expect(() => parseDevkitResults('000001 0.95 50 1 1 50', 'f')).toThrow(/f:1: expected x1 ≤ x2/);
+  });
+
+  it('unknown option keys and unreadable files are typed errors naming them (issue 18, items 5 and 10)', async () => {
+    await expect(evaluateVOCFolder(res, voc, { clasNames: ['cat'] } as never)).rejects.toThrow(/evaluateVOCFolder: unknown option 'clasNames'.*'classNames'/);
+    await expect(evaluateVOCFolder(res, voc, { unknownClasses: 'ignore' as never })).rejects.toBeInstanceOf(ValueError);
+    const missing = join(root, 'nope', 'comp4_det_test_cat.txt');
+    const e = await readDevkitResultFile(missing).catch((x) => x);
+    expect(e).toBeInstanceOf(FormatError);
+    expect(e.message).toMatch(/readDevkitResultFile: cannot read .*nope.*comp4_det_test_cat\.txt \(ENOENT\)/);
+    const e2 = await readYOLOLabelFile(join(root, 'nope', 'a.txt')).catch((x) => x);
+    expect(e2).toBeInstanceOf(FormatError);
+    expect(e2.file).toBe(join(root, 'nope', 'a.txt'));
+    await writeFile(join(voc, 'ImageSets', 'Main', 'gone.txt'), 'gone\n'); // listed, but no Annotations/gone.xml
+    await expect(evaluateVOCFolder(res, voc, { split: 'gone', classNames: ['cat'] })).rejects.toThrow(/evaluateVOCFolder: cannot read .*gone\.xml \(ENOENT\)/);
   });
 
   it('writeDevkitResultFolder writes one file per class that evaluateVOCFolder reads back', async () => {
