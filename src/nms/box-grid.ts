@@ -22,6 +22,79 @@ const LARGE = 4;
 /** Cell side as a fraction of the mean box side (fewer wasted visits than 1, fewer rows than 0.25). */
 const CELL = 0.5;
 
+/** Cell layout of a {@link BoxGrid}: which boxes are large, the grid size, origin, inverse cell size and widest box. */
+interface GridLayout {
+  isLarge: Uint8Array;
+  nLarge: number;
+  gx: number;
+  gy: number;
+  x0: number;
+  y0: number;
+  invW: number;
+  invH: number;
+  maxW: number;
+  maxH: number;
+}
+
+/** Split off the large boxes and size the cells from the small ones (half their mean side, at most ~N cells). */
+function gridLayout(boxes: Float32Array, members: Int32Array): GridLayout {
+  const count = members.length;
+  let sumW = 0, sumH = 0;
+  for (let m = 0; m < count; m++) {
+    const o = 4 * members[m];
+    sumW += boxes[o + 2] - boxes[o];
+    sumH += boxes[o + 3] - boxes[o + 1];
+  }
+  const limW = count > 0 ? (LARGE * sumW) / count : 0;
+  const limH = count > 0 ? (LARGE * sumH) / count : 0;
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity, maxW = 0, maxH = 0;
+  let nLarge = 0;
+  let smallW = 0, smallH = 0;
+  const isLarge = new Uint8Array(count);
+  for (let m = 0; m < count; m++) {
+    const o = 4 * members[m];
+    const w = boxes[o + 2] - boxes[o], h = boxes[o + 3] - boxes[o + 1];
+    if (w > limW || h > limH) {
+      isLarge[m] = 1;
+      nLarge++;
+      continue;
+    }
+    const x = boxes[o], y = boxes[o + 1];
+    if (x < minX) minX = x;
+    if (y < minY) minY = y;
+    if (x > maxX) maxX = x;
+    if (y > maxY) maxY = y;
+    if (w > maxW) maxW = w;
+    if (h > maxH) maxH = h;
+    smallW += w;
+    smallH += h;
+  }
+  const nSmall = count - nLarge;
+  const extentX = nSmall > 0 ? maxX - minX : 0;
+  const extentY = nSmall > 0 ? maxY - minY : 0;
+  const meanW = nSmall > 0 ? smallW / nSmall : 0;
+  const meanH = nSmall > 0 ? smallH / nSmall : 0;
+  // Cells of half the mean box side, at most ~N cells in all.
+  let gx = extentX > 0 && meanW > 0 ? Math.ceil(extentX / (meanW * CELL)) : 1;
+  let gy = extentY > 0 && meanH > 0 ? Math.ceil(extentY / (meanH * CELL)) : 1;
+  const maxCells = Math.max(16, nSmall);
+  if (gx * gy > maxCells) {
+    const f = Math.sqrt((gx * gy) / maxCells);
+    gx = Math.max(1, Math.floor(gx / f));
+    gy = Math.max(1, Math.floor(gy / f));
+  }
+  return {
+    isLarge, nLarge, gx, gy,
+    x0: nSmall > 0 ? minX : 0,
+    y0: nSmall > 0 ? minY : 0,
+    // gx cells over [minX, maxX]: maxX lands in the last cell after clamping.
+    invW: extentX > 0 ? gx / extentX : 0,
+    invH: extentY > 0 ? gy / extentY : 0,
+    maxW: maxW * (1 + 1e-6),
+    maxH: maxH * (1 + 1e-6),
+  };
+}
+
 /** @internal */
 export class BoxGrid {
   private readonly x0: number;
@@ -49,59 +122,17 @@ export class BoxGrid {
    */
   constructor(private readonly boxes: Float32Array, members: Int32Array) {
     const count = members.length;
-    let sumW = 0, sumH = 0;
-    for (let m = 0; m < count; m++) {
-      const o = 4 * members[m];
-      sumW += boxes[o + 2] - boxes[o];
-      sumH += boxes[o + 3] - boxes[o + 1];
-    }
-    const limW = count > 0 ? (LARGE * sumW) / count : 0;
-    const limH = count > 0 ? (LARGE * sumH) / count : 0;
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity, maxW = 0, maxH = 0;
-    let nLarge = 0;
-    let smallW = 0, smallH = 0;
-    const isLarge = new Uint8Array(count);
-    for (let m = 0; m < count; m++) {
-      const o = 4 * members[m];
-      const w = boxes[o + 2] - boxes[o], h = boxes[o + 3] - boxes[o + 1];
-      if (w > limW || h > limH) {
-        isLarge[m] = 1;
-        nLarge++;
-        continue;
-      }
-      const x = boxes[o], y = boxes[o + 1];
-      if (x < minX) minX = x;
-      if (y < minY) minY = y;
-      if (x > maxX) maxX = x;
-      if (y > maxY) maxY = y;
-      if (w > maxW) maxW = w;
-      if (h > maxH) maxH = h;
-      smallW += w;
-      smallH += h;
-    }
+    const g = gridLayout(boxes, members);
+    const { isLarge, nLarge, gx, gy } = g;
     const nSmall = count - nLarge;
-    const extentX = nSmall > 0 ? maxX - minX : 0;
-    const extentY = nSmall > 0 ? maxY - minY : 0;
-    const meanW = nSmall > 0 ? smallW / nSmall : 0;
-    const meanH = nSmall > 0 ? smallH / nSmall : 0;
-    // Cells of half the mean box side, at most ~N cells in all.
-    let gx = extentX > 0 && meanW > 0 ? Math.ceil(extentX / (meanW * CELL)) : 1;
-    let gy = extentY > 0 && meanH > 0 ? Math.ceil(extentY / (meanH * CELL)) : 1;
-    const maxCells = Math.max(16, nSmall);
-    if (gx * gy > maxCells) {
-      const f = Math.sqrt((gx * gy) / maxCells);
-      gx = Math.max(1, Math.floor(gx / f));
-      gy = Math.max(1, Math.floor(gy / f));
-    }
     this.gx = gx;
     this.gy = gy;
-    this.x0 = nSmall > 0 ? minX : 0;
-    this.y0 = nSmall > 0 ? minY : 0;
-    // gx cells over [minX, maxX]: maxX lands in the last cell after clamping.
-    this.invW = extentX > 0 ? gx / extentX : 0;
-    this.invH = extentY > 0 ? gy / extentY : 0;
-    this.maxW = maxW * (1 + 1e-6);
-    this.maxH = maxH * (1 + 1e-6);
+    this.x0 = g.x0;
+    this.y0 = g.y0;
+    this.invW = g.invW;
+    this.invH = g.invH;
+    this.maxW = g.maxW;
+    this.maxH = g.maxH;
 
     // Counting sort of the small boxes by cell (compressed rows).
     const cellOf = new Int32Array(count);
