@@ -158,6 +158,19 @@ export function assign(fn: string, raw: Float32Array, dims: HeadDims, gt: Ground
     }
   }
 
+  const targets = slotTargets(slots, raw, D, W, H, priors, cfg);
+  // Responsible anchors never get the no-object or the prior warm-up term.
+  for (const n of targets.index) {
+    noobj[n] = 0;
+    prior[n] = 0;
+  }
+  return { dims, ...targets, noobj, prior, stats: { objects, assigned: slots.size, collisions, ignored } };
+}
+
+/** The per-object targets of the responsible anchors (`slots`, in insertion order): coordinates, weights, objectness, class. */
+function slotTargets(
+  slots: Map<number, Slot>, raw: Float32Array, D: number, W: number, H: number, priors: Anchor[], cfg: ResolvedLossConfig,
+): Pick<Assignment, 'index' | 'coord' | 'weight' | 'obj' | 'cls'> {
   const M = slots.size;
   const index = new Int32Array(M);
   const coord = new Float32Array(4 * M);
@@ -186,12 +199,9 @@ export function assign(fn: string, raw: Float32Array, dims: HeadDims, gt: Ground
     if (cfg.objTarget === 'one') obj[m] = 1;
     else if (cfg.objTarget === 'max-iou') obj[m] = best;
     else obj[m] = iouCxcywh(sigmoid(raw[o]) + i, sigmoid(raw[o + 1]) + j, pw, ph, g.gx, g.gy, g.gw, g.gh);
-    // Responsible anchors never get the no-object or the prior warm-up term.
-    noobj[n] = 0;
-    prior[n] = 0;
     m++;
   }
-  return { dims, index, coord, weight, obj, cls, noobj, prior, stats: { objects, assigned: M, collisions, ignored } };
+  return { index, coord, weight, obj, cls };
 }
 
 /** The head output's values in NHWC order (row view `[B·H·W·A, 5+C]`). @internal */
