@@ -23,7 +23,7 @@
  */
 import { letterboxParams } from '../../letterbox.js';
 import { ValueError } from '../../errors.js';
-import { assertNumber } from '../../validate.js';
+import { assertKnownKeys, assertNumber } from '../../validate.js';
 import type { RGBImage, SampleObject } from './datasets.js';
 import type { Rng } from './rng.js';
 
@@ -67,6 +67,7 @@ export const DEFAULT_AUGMENT: Readonly<ResolvedAugmentOptions> = Object.freeze({
 
 /** Validate and fill in {@link AugmentOptions}. */
 export function resolveAugmentOptions(options: AugmentOptions = {}, fn = 'augment'): ResolvedAugmentOptions {
+  assertKnownKeys(fn, 'augment', options, Object.keys(DEFAULT_AUGMENT));
   const o = { ...DEFAULT_AUGMENT, ...options } as ResolvedAugmentOptions;
   assertNumber(fn, 'jitter', o.jitter, { min: 0, max: 0.9 });
   if (!['random', 'letterbox', 'stretch'].includes(o.placement)) {

@@ -13,6 +13,7 @@ import { access, readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { VOC_CLASSES } from '../../classes.js';
 import { FormatError, ValueError, describe } from '../../errors.js';
+import { assertKnownKeys } from '../../validate.js';
 import { decodeImage } from './image.js';
 import type { RGBImage } from './rgb-image.js';
 
@@ -149,6 +150,7 @@ export class VOCDataset implements DetectionDataset {
 
   /** Read the id list and return the dataset (no image is decoded yet). */
   static async open(root: string, options: VOCDatasetOptions = {}): Promise<VOCDataset> {
+    assertKnownKeys('VOCDataset.open', 'options', options, ['imageSet', 'classNames', 'unknownClass', 'outside']);
     const { imageSet = 'trainval', classNames = VOC_CLASSES, unknownClass = 'error', outside = 'clip' } = options;
     let ids: string[];
     if (imageSet === null) {
@@ -240,6 +242,7 @@ export class YOLODataset implements DetectionDataset {
 
   /** List the images and return the dataset (nothing decoded yet). */
   static async open(options: YOLODatasetOptions): Promise<YOLODataset> {
+    assertKnownKeys('YOLODataset.open', 'options', options, ['images', 'labels', 'classNames', 'outside']);
     const { images, classNames, outside = 'clip' } = options ?? ({} as YOLODatasetOptions);
     if (typeof images !== 'string') {
       throw new ValueError(`YOLODataset.open: 'images' must be a folder path, got ${describe(images)}`);

@@ -21,7 +21,7 @@ import type { VOCAPResult } from '../../metrics/voc.js';
 import { vocAP } from '../../metrics/voc.js';
 import { postprocessAsync } from '../../head/postprocess.js';
 import { canFoldBatchNorm, foldBatchNorm } from '../../models/fold-batch-norm.js';
-import { assertNumber } from '../../validate.js';
+import { assertKnownKeys, assertNumber } from '../../validate.js';
 import { batchImagesTensor, canvasBoxToSource, evalBatches, type BatchStats } from '../data/batches.js';
 import type { DetectionDataset } from '../data/datasets.js';
 
@@ -60,6 +60,11 @@ export interface EvaluateDetectorOptions {
   recalibrateBatchNorm?: readonly tf.Tensor[];
 }
 
+const EVALUATE_DETECTOR_KEYS = [
+  'anchors', 'anchorUnits', 'numClasses', 'sizes', 'batchSize', 'confThreshold', 'iouThreshold', 'maxDetections', 'multiLabel',
+  'vocMetric', 'onProgress', 'fold', 'recalibrateBatchNorm',
+] as const;
+
 /** The result at one input size. */
 export interface SizeEvaluation {
   size: number;
@@ -78,6 +83,7 @@ export interface SizeEvaluation {
 
 /** Run the detector over `dataset` at each size and score it (with its batch norms folded unless `fold: false`). */
 export async function evaluateDetector(model: LayersModel, dataset: DetectionDataset, options: EvaluateDetectorOptions): Promise<SizeEvaluation[]> {
+  assertKnownKeys('evaluateDetector', 'options', options, EVALUATE_DETECTOR_KEYS);
   if (options.recalibrateBatchNorm) (await import('../../models/recalibrate-batch-norm.js')).recalibrateBatchNorm(model, options.recalibrateBatchNorm);
   const net = options.fold !== false && canFoldBatchNorm(model) ? foldBatchNorm(model) : model;
   try {

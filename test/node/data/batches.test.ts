@@ -243,6 +243,17 @@ describe('evalBatches', () => {
   });
 });
 
+describe('option keys (issue 18, item 5)', () => {
+  it('BatchLoader, evalBatches and the augment options reject unknown keys, naming the near known one', async () => {
+    const ds = rectDataset(3);
+    expect(() => new BatchLoader(ds, { batchsize: 2 } as never)).toThrow(/BatchLoader: unknown option 'batchsize'.*'batchSize'/);
+    expect(() => new BatchLoader(ds, { augment: { jiter: 0.2 } as never })).toThrow(/BatchLoader: unknown option 'jiter' in 'augment'.*'jitter'/);
+    const it = evalBatches(ds, { sise: 64 } as never);
+    await expect(it.next()).rejects.toThrow(/evalBatches: unknown option 'sise'.*'size'/);
+    expect(new BatchLoader(ds, { batchSize: 2, augment: { jitter: 0.2 } })).toBeInstanceOf(BatchLoader);
+  });
+});
+
 describe('trainerBatches', () => {
   it('gives image and packed-target tensors in stream order; the loader is the resumable state', async () => {
     // a tiny stand-in for the core's packTargets: [B, N, 5] rows (classId, cx, cy, w, h), padding classId −1

@@ -128,6 +128,16 @@ describe('YOLO labels', () => {
   });
 });
 
+describe('dataset option keys (issue 18, item 5)', () => {
+  it('VOCDataset.open and YOLODataset.open reject unknown keys before touching the disk', async () => {
+    await expect(VOCDataset.open(join(dir, 'nowhere'), { imageset: 'test' } as never)).rejects.toThrow(/VOCDataset\.open: unknown option 'imageset'.*'imageSet'/);
+    await expect(YOLODataset.open({ images: join(dir, 'nowhere'), classNames: ['a'], label: 'x' } as never)).rejects.toThrow(
+      /YOLODataset\.open: unknown option 'label'.*'labels'/,
+    );
+    await expect(VOCDataset.open(join(dir, 'nowhere'), { imageset: 'test' } as never)).rejects.toBeInstanceOf(ValueError);
+  });
+});
+
 describe('YOLODataset', () => {
   it('reads images/ + labels/ (derived folder), missing label = no objects, clips outside boxes, bad files are typed errors', async () => {
     const root = join(dir, 'yolo');

@@ -118,5 +118,13 @@ describe('evaluateDetector', () => {
     folded[0].detections.forEach((d, i) => expect(Math.abs(d.score - plain.detections[i].score)).toBeLessThan(1e-5));
     net.dispose();
   });
+
+  it('an unknown option key is a ValueError naming it (issue 18, item 5), without leaking', async () => {
+    await expectNoLeakAsync(async () => {
+      await expect(
+        evaluateDetector(model, dataset, { anchors: [[1, 1]], numClasses: 2, sizes: [64], confThresh: 0.3 } as never),
+      ).rejects.toThrow(/evaluateDetector: unknown option 'confThresh'.*'confThreshold'/);
+    });
+  });
 });
 
