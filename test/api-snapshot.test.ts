@@ -31,6 +31,9 @@ const CORE_TYPES = [
     'PostprocessOptions', 'ResolvedLossConfig', 'SGDConfig', 'SGDStateEntry', 'TargetStats', 'UndoLetterboxOptions',
     'VOCAPOptions', 'VOCAPResult', 'VOCClassResult', 'WarmupConfig', 'YOLOv2LossConfig', 'YOLOv2LossTerms',
     'YOLOv2Targets',
+  // added since main:
+  'GroundTruthOutside',
+  'PackTargetsOptions',
 ];
 const MODELS_VALUES = [
     'BN_EPSILON', 'BN_MOMENTUM', 'COMPACT_YOLOV2_FILTERS', 'COMPACT_YOLOV2_NECK', 'DARKNET19_STAGES',
