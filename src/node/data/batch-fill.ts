@@ -7,7 +7,8 @@
  */
 import { FormatError, ValueError, describe } from '../../errors.js';
 import { assertNumber } from '../../validate.js';
-import { type AugmentParams, renderAugmented, transformBoxes } from './augment.js';
+import { type AugmentParams, renderAugmented } from './augment-render.js';
+import { transformBoxes } from './augment.js';
 import type { DetectionDataset, DetectionSample } from './datasets.js';
 
 /** One ground-truth row for `packTargets`: class id and `(cx, cy, w, h)` normalised to the canvas (0…1). */
