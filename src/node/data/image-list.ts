@@ -7,7 +7,8 @@
 import { access, readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import { FormatError, ValueError, describe } from '../../errors.js';
-import { type DetectionDataset, type DetectionSample, type SampleObject, clipObjects, readYOLOLabels } from './datasets.js';
+import { type DetectionDataset, type DetectionSample, type SampleObject, clipObjects } from './datasets.js';
+import { parseYOLOLabels } from './yolo-labels.js';
 import { decodeImage } from './image.js';
 
 /**
@@ -63,7 +64,7 @@ export class ImageListDataset implements DetectionDataset {
       // an image without a label file has no objects (a background image)
     }
     const { width: W, height: H } = image;
-    const objects: SampleObject[] = readYOLOLabels(text, labelPath, this.classNames.length).map((r) => {
+    const objects: SampleObject[] = parseYOLOLabels(text, labelPath, { numClasses: this.classNames.length }).map((r) => {
       const [cx, cy, w, h] = r.box;
       return { classId: r.classId, box: [(cx - w / 2) * W, (cy - h / 2) * H, (cx + w / 2) * W, (cy + h / 2) * H] };
     });
