@@ -40,10 +40,21 @@ const MODELS_VALUES = [
     'DarknetBatchNorm', 'LEAKY_ALPHA', 'Reorg', 'TINY_YOLOV2_FILTERS', 'compactYOLOv2', 'darknetWeightsSize',
     'initObjectnessPrior', 'loadDarknetWeights', 'outputStride', 'registerTrainingKernels', 'reorg',
     'saveDarknetWeights', 'tinyYOLOv2', 'trainingKernelsInstalled', 'unregisterTrainingKernels', 'yolov2',
+  // added since main:
+  'Detector',
+  'FoldedConv2D',
+  'canFoldBatchNorm',
+  'foldBatchNorm',
 ];
 const MODELS_TYPES = [
     'CompactYOLOv2Options', 'DarknetBatchNormArgs', 'DarknetWeightsHeader', 'ModelOptions', 'ReorgLayerArgs',
     'TinyYOLOv2Options', 'TrainingKernelOptions', 'YOLOv2Options',
+  // added since main:
+  'DetectOptions',
+  'DetectorInput',
+  'FoldedConv2DArgs',
+  'PixelDataLike',
+  'PixelDetection',
 ];
 const NODE_VALUES = [
     'BACKEND_CANDIDATES', 'BatchLoader', 'DEFAULT_AUGMENT', 'FormatError', 'GradientWorkers', 'RECORDS_SCHEDULE',
@@ -62,6 +73,18 @@ const NODE_VALUES = [
     'startKernelThreads', 'train', 'trainerBatches', 'transformBoxes', 'validateSchedule', 'writeDetectionsPNG',
     'writeDevkitResultFile', 'writeDevkitResultFolder', 'writeLossCurvePNG', 'writePRCurvesPNG', 'writeSyntheticVOC',
     'writeVOCAnnotation', 'writeYOLOLabelFile', 'writeYOLOLabels',
+  // added since main:
+  'COCODataset',
+  'ImageListDataset',
+  'labelPathOf',
+  'loadDetector',
+  'openDataset',
+  'parseYAMLConfig',
+  'readCOCOResults',
+  'readDataConfig',
+  'saveDetector',
+  'writeCOCOAnnotations',
+  'writeCOCOResults',
 ];
 const NODE_TYPES = [
     'AugmentOptions', 'AugmentParams', 'BackendAttempt', 'BackendName', 'Batch', 'BatchAnnotation',
@@ -77,6 +100,16 @@ const NODE_TYPES = [
     'YOLODatasetOptions', 'YOLOLabel',
   // added since main:
   'ParseYOLOLabelsOptions',
+  'COCOAnnotation',
+  'COCOAnnotationInput',
+  'COCODatasetOptions',
+  'COCOImage',
+  'DataConfig',
+  'DataFormat',
+  'DataSplit',
+  'NodeDetector',
+  'NodeDetectorInput',
+  'SplitSource',
 ];
 
 /** The type-only names an entry file exports: `export type { A, B as C }` lists and `export type X =` / `export interface X`. */
