@@ -300,8 +300,12 @@ export class DarknetBatchNorm extends tfl.layers.Layer {
 }
 tf.serialization.registerClass(DarknetBatchNorm);
 
-/** Names given to the layers of one darknet conv block (index = position among the cfg's conv layers). */
-function convLayerNames(index: number): { conv: string; bn: string } {
+/**
+ * Names given to the layers of one darknet conv block (index = position among the cfg's conv layers); shared
+ * with the cfg builder (models/darknet-cfg), not exported from an entry.
+ * @internal
+ */
+export function convLayerNames(index: number): { conv: string; bn: string } {
   return { conv: `conv${index}`, bn: `bn${index}` };
 }
 
