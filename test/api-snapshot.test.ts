@@ -45,6 +45,13 @@ const MODELS_VALUES = [
   'FoldedConv2D',
   'canFoldBatchNorm',
   'foldBatchNorm',
+  'DarknetMaxPool',
+  'darknetLayerTable',
+  'modelFromDarknetCfg',
+  'parseDarknetCfg',
+  'regionDecodeOptions',
+  'regionLossOptions',
+  'trainingConfigFromNet',
 ];
 const MODELS_TYPES = [
     'CompactYOLOv2Options', 'DarknetBatchNormArgs', 'DarknetWeightsHeader', 'ModelOptions', 'ReorgLayerArgs',
@@ -55,6 +62,34 @@ const MODELS_TYPES = [
   'FoldedConv2DArgs',
   'PixelDataLike',
   'PixelDetection',
+  'CfgAugmentation',
+  'CfgSection',
+  'CfgSectionType',
+  'ConvolutionalOptions',
+  'CostOptions',
+  'DarknetCfg',
+  'DarknetLayerInfo',
+  'DarknetMaxPoolArgs',
+  'DarknetModel',
+  'DarknetModelOptions',
+  'DarknetTrainingConfig',
+  'DarknetWeightsOptions',
+  'DetectorModelOptions',
+  'DropoutOptions',
+  'HWC',
+  'LoadDarknetWeightsOptions',
+  'MaxpoolOptions',
+  'NetOptions',
+  'Pads',
+  'RegionOptions',
+  'ReorgOptions',
+  'RouteOptions',
+  'SectionOptionsMap',
+  'ShortcutOptions',
+  'SoftmaxOptions',
+  'TrainingConfigOptions',
+  'UnknownCfgKey',
+  'UpsampleOptions',
 ];
 const NODE_VALUES = [
     'BACKEND_CANDIDATES', 'BatchLoader', 'DEFAULT_AUGMENT', 'FormatError', 'GradientWorkers', 'RECORDS_SCHEDULE',
@@ -85,6 +120,8 @@ const NODE_VALUES = [
   'saveDetector',
   'writeCOCOAnnotations',
   'writeCOCOResults',
+  'convertDarknet',
+  'loadConvertedModel',
 ];
 const NODE_TYPES = [
     'AugmentOptions', 'AugmentParams', 'BackendAttempt', 'BackendName', 'Batch', 'BatchAnnotation',
@@ -110,6 +147,10 @@ const NODE_TYPES = [
   'NodeDetector',
   'NodeDetectorInput',
   'SplitSource',
+  'ConvertDarknetOptions',
+  'ConvertDarknetResult',
+  'DarknetSources',
+  'WeightQuantization',
 ];
 
 /** The type-only names an entry file exports: `export type { A, B as C }` lists and `export type X =` / `export interface X`. */
