@@ -21,6 +21,8 @@ const CORE_VALUES = [
     'letterboxParams', 'nms', 'nmsArrays', 'nmsArraysWithScores', 'nmsWithScores', 'packTargets', 'parseDetectorMeta',
     'postprocess', 'postprocessAsync', 'resolveLossConfig', 'rowIndex', 'toNHWC', 'undoLetterbox',
     'undoLetterboxDetections', 'validateSchedule', 'vocAP', 'xyxyToCxcywh',
+  // added since main:
+  'TrainingError',
 ];
 const CORE_TYPES = [
     'Anchor', 'AnchorUnits', 'Annotation', 'BoxFormat', 'BoxIoUArrayOptions', 'COCOAPOptions', 'COCOAPResult',
@@ -52,6 +54,7 @@ const MODELS_VALUES = [
   'regionDecodeOptions',
   'regionLossOptions',
   'trainingConfigFromNet',
+  'recalibrateBatchNorm',
 ];
 const MODELS_TYPES = [
     'CompactYOLOv2Options', 'DarknetBatchNormArgs', 'DarknetWeightsHeader', 'ModelOptions', 'ReorgLayerArgs',
@@ -90,6 +93,7 @@ const MODELS_TYPES = [
   'TrainingConfigOptions',
   'UnknownCfgKey',
   'UpsampleOptions',
+  'BatchNormRecalibration',
 ];
 const NODE_VALUES = [
     'BACKEND_CANDIDATES', 'BatchLoader', 'DEFAULT_AUGMENT', 'FormatError', 'GradientWorkers', 'RECORDS_SCHEDULE',
@@ -122,6 +126,7 @@ const NODE_VALUES = [
   'writeCOCOResults',
   'convertDarknet',
   'loadConvertedModel',
+  'TrainingError',
 ];
 const NODE_TYPES = [
     'AugmentOptions', 'AugmentParams', 'BackendAttempt', 'BackendName', 'Batch', 'BatchAnnotation',
@@ -151,6 +156,8 @@ const NODE_TYPES = [
   'ConvertDarknetResult',
   'DarknetSources',
   'WeightQuantization',
+  'SaveCheckpointOptions',
+  'SerializedLoss',
 ];
 
 /** The type-only names an entry file exports: `export type { A, B as C }` lists and `export type X =` / `export interface X`. */
