@@ -23,6 +23,13 @@ const CORE_VALUES = [
     'undoLetterboxDetections', 'validateSchedule', 'vocAP', 'xyxyToCxcywh',
   // added since main:
   'TrainingError',
+  'Rng',
+  'SYNTHETIC_CLASSES',
+  'checkStep',
+  'deriveSeed',
+  'generateSyntheticSample',
+  'shapeMask',
+  'shapeRowSpan',
 ];
 const CORE_TYPES = [
     'Anchor', 'AnchorUnits', 'Annotation', 'BoxFormat', 'BoxIoUArrayOptions', 'COCOAPOptions', 'COCOAPResult',
@@ -36,6 +43,14 @@ const CORE_TYPES = [
   // added since main:
   'GroundTruthOutside',
   'PackTargetsOptions',
+  'RGBImage',
+  'ResolvedSyntheticOptions',
+  'RngState',
+  'StepCheck',
+  'SyntheticObject',
+  'SyntheticOptions',
+  'SyntheticSample',
+  'SyntheticShape',
 ];
 const MODELS_VALUES = [
     'BN_EPSILON', 'BN_MOMENTUM', 'COMPACT_YOLOV2_FILTERS', 'COMPACT_YOLOV2_NECK', 'DARKNET19_STAGES',
