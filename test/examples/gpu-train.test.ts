@@ -42,7 +42,7 @@ describe.runIf(leg === 'wasm')('examples/gpu-train.ts (the training records’ V
     expect(r.result.seenImages).toBe(4);
     expect(r.evals?.[0].size).toBe(64);
     expect(r.evals?.[0].voc.perClass).toHaveLength(20);
-    for (const f of ['loss.png', 'report.txt', 'model/model.json', 'checkpoint/checkpoint.json', 'train-log.jsonl']) {
+    for (const f of ['loss.png', 'report.txt', 'model/model.json', 'checkpoint/ckpt-000000002.bin', 'train-log.jsonl']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
   }, 300_000);
