@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { runCoreCheck } from './core-check.js';
 import { CUSTOM_LAYERS, runDetection } from './detect.js';
 import type { BrowserMeta, PageResults } from './results.js';
+import { webglInfo } from './backend.js';
 
 declare global {
   interface Window {
@@ -22,17 +23,6 @@ const out = document.getElementById('results')!;
 const canvas = document.getElementById('view') as HTMLCanvasElement;
 const info = document.getElementById('model-info')!;
 
-function webglInfo(): PageResults['webgl'] {
-  let renderer = 'unknown';
-  try {
-    const gl = document.createElement('canvas').getContext('webgl2');
-    const ext = gl?.getExtension('WEBGL_debug_renderer_info');
-    if (gl) renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-  } catch {
-    // keep 'unknown'
-  }
-  return { version: tf.env().getNumber('WEBGL_VERSION'), float32: tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED'), renderer };
-}
 
 async function main(): Promise<void> {
   const mode = new URLSearchParams(location.search).get('mode') ?? 'all';

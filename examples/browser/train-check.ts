@@ -8,10 +8,11 @@ import { registerTrainingKernels } from 'yolov2-ts/models';
 import type { SyntheticOptions } from 'yolov2-ts';
 import { HELD_OUT_OFFSET, type TrainConfig, Trainer, buildModel, lossAndGrads, lossFor, makeBatch, sampleAt, syntheticOptions, toFloat } from './train-core.js';
 import { loadTrained, saveTrained } from './model-store.js';
-import type { BrowserMeta } from './results.js';
+import { type BrowserMeta, maxRelDiff } from './results.js';
 
 /** Denominator floor of the head output and loss comparison: `|a − b| / max(|b|, VALUE_FLOOR)`. */
 export const VALUE_FLOOR = 1e-3;
+const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>, floor = VALUE_FLOOR) => maxRelDiff(a, b, floor);
 /**
  * Denominator floor of a weight's gradient, as a fraction of that weight's largest cpu gradient:
  * `|g − g_cpu| / max(|g_cpu|, GRAD_FLOOR_FRACTION · max|g_cpu|)`. A first-layer kernel gradient sums
@@ -66,15 +67,6 @@ export function fnv1a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>, floor = VALUE_FLOOR): number {
-  if (a.length !== b.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor);
-    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
-  }
-  return worst;
-}
 
 /** Forward, loss terms and every weight's gradient of step 0 on `backend`, as plain arrays. */
 async function stepOn(backend: string, c: TrainConfig): Promise<{ output: Float32Array; terms: Float32Array; grads: Array<[string, Float32Array]> }> {
