@@ -111,7 +111,7 @@ const MODELS_TYPES = [
   'BatchNormRecalibration',
 ];
 const NODE_VALUES = [
-    'BACKEND_CANDIDATES', 'BatchLoader', 'DEFAULT_AUGMENT', 'FormatError', 'GradientWorkers', 'RECORDS_SCHEDULE',
+    'BACKEND_CANDIDATES', 'BatchLoader', 'DEFAULT_AUGMENT', 'EarlyStopping', 'FormatError', 'GradientWorkers', 'RECORDS_SCHEDULE',
     'Rng', 'SGD', 'SYNTHETIC_CLASSES', 'ShapeError', 'SyntheticDataset', 'TargetError', 'VOCDataset', 'ValueError',
     'YOLODataset', 'YOLOv2Error', 'augmentSample', 'batchImagesTensor', 'canvasBoxToSource', 'classColour',
     'clipObjects', 'decaysKernelsOnly', 'decodeImage', 'deriveSeed', 'detectionsSVG', 'devkitResultFileName',
@@ -146,7 +146,7 @@ const NODE_VALUES = [
 const NODE_TYPES = [
     'AugmentOptions', 'AugmentParams', 'BackendAttempt', 'BackendName', 'Batch', 'BatchAnnotation',
     'BatchLoaderOptions', 'BatchLoaderState', 'BatchSource', 'BatchStats', 'COCOSummaryInput', 'Checkpoint',
-    'CheckpointTensor', 'DataBatch', 'DecayConfig', 'DetectionDataset', 'DetectionSample', 'DevkitDetection',
+    'CheckpointTensor', 'DataBatch', 'DecayConfig', 'DetectionDataset', 'DetectionSample', 'DevkitDetection', 'EvaluateOptions', 'EvaluationRecord', 'StoppedEarly',
     'DrawBox', 'DrawOptions', 'EvaluateDetectorOptions', 'EvaluateVOCFolderOptions', 'EvaluateVOCFolderResult',
     'GradientWorkersOptions', 'InputSizeRow', 'KernelThreads', 'KernelThreadsOptions', 'LetterboxGeometry',
     'LossLike', 'LossTerms', 'LrSchedule', 'NumberFormatOptions', 'OutsidePolicy', 'PRCurveInput', 'PRCurveOptions',

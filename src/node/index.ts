@@ -17,6 +17,8 @@ export { SGD, decaysKernelsOnly } from '../train/sgd.js';
 export type { Checkpoint, CheckpointTensor, SaveCheckpointOptions } from './train/checkpoint.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export type { LossTerms, LossLike, SerializedLoss, Batch, BatchSource, StepRecord, TrainOptions, TrainResult } from './train/trainer.js';
+export type { EvaluateOptions, EvaluationRecord, StoppedEarly } from './train/trainer.js';
+export { EarlyStopping } from './train/early-stopping.js';
 export { train } from './train/trainer.js';
 // ---- data (area: data) -------------------------------------------------------------------------
 export type {

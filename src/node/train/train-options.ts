@@ -10,6 +10,7 @@ import { validateSchedule, type LrSchedule } from '../../train/schedule.js';
 import type { SGDConfig } from '../../train/sgd.js';
 import { assertKnownKeys, assertNumber } from '../../validate.js';
 import type { BatchSource, LossLike, StepRecord } from './contracts.js';
+import { validateEvaluateOptions, type EvaluateOptions, type EvaluationRecord, type StoppedEarly } from './evaluate-option.js';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -75,8 +76,13 @@ export interface TrainOptions {
   rng?: { getState(): unknown; setState(state: unknown): void };
   /** Called after each optimizer step. */
   onStep?: (record: StepRecord) => void;
-  /** Called after each epoch (e.g. to evaluate); may be async. */
+  /** Called after each epoch (after its checkpoint and evaluation) with the 0-based epoch index; may be async. */
   onEpochEnd?: (epoch: number) => void | Promise<void>;
+  /**
+   * Score the model every N epochs and after the last, call `onBest` on a new best score (save the
+   * model there) and stop after `patience` evaluations without improvement; see {@link EvaluateOptions}.
+   */
+  evaluate?: EvaluateOptions;
 }
 
 /** What {@link train} returns. */
@@ -91,14 +97,18 @@ export interface TrainResult {
   skippedSteps: number;
   /** The records of this call's steps. */
   history: StepRecord[];
-  /** Wall time of this call. */
+  /** Wall time of this call, in seconds. */
   seconds: number;
+  /** This call's evaluations (`evaluate` option), oldest first; empty without it. */
+  evaluations: EvaluationRecord[];
+  /** Set when `evaluate.patience` ended training before `epochs`. */
+  stoppedEarly?: StoppedEarly;
 }
 
 const KNOWN: readonly string[] = [
   'model', 'loss', 'batches', 'epochs', 'stepsPerEpoch', 'schedule', 'optimizer', 'accumulate', 'workers', 'workerSetup',
   'clipGradNorm', 'maxSteps', 'checkpointDir', 'checkpointEvery', 'calibrationImages', 'keepLast', 'maxSkippedSteps', 'resume', 'logFile',
-  'progress', 'logEvery', 'rng', 'onStep', 'onEpochEnd',
+  'progress', 'logEvery', 'rng', 'onStep', 'onEpochEnd', 'evaluate',
 ];
 
 /** Check the options of {@link train}. @throws ValueError naming the option. @internal */
@@ -116,6 +126,7 @@ export function validateTrainOptions(options: TrainOptions): void {
     throw new ValueError(`train: 'calibrationImages' must be a function returning image tensors, got ${describe(options.calibrationImages)}`);
   }
   validateSchedule(options.schedule);
+  validateEvaluateOptions(options.evaluate);
   const workers = options.workers ?? 0;
   assertNumber('train', 'workers', workers, { min: 0, max: 16, integer: true });
   if (workers > 0 && accumulate < workers + 1) {

@@ -13,12 +13,14 @@ import { resumeTraining, writeTrainingCheckpoint, type TrainingState } from './c
 import type { StepRecord } from './contracts.js';
 import { GradientWorkers } from './gradient-workers.js';
 import { makeProgress, openLog, type Progress } from './progress.js';
+import { Evaluator } from './evaluate-option.js';
 import { DEFAULT_MAX_SKIPPED_STEPS, StepGuard } from './step-guard.js';
 import { globalNorm, scaleInPlace, stepGradients, type StepContext } from './train-step.js';
 import { validateTrainOptions, type TrainOptions, type TrainResult } from './train-options.js';
 
 export type { Batch, BatchSource, LossLike, LossTerms, SerializedLoss, StepRecord } from './contracts.js';
 export type { TrainOptions, TrainResult } from './train-options.js';
+export type { EvaluateOptions, EvaluationRecord, StoppedEarly } from './evaluate-option.js';
 
 /** Counters of a run, advanced step by step. */
 interface RunState {
@@ -44,6 +46,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const state: TrainingState = { model, sgd, vars, ...(options.rng ? { rng: options.rng } : {}) };
   const run: RunState = { step: 0, seenImages: 0, stepsThisCall: 0 };
   const history: StepRecord[] = [];
+  const evaluator = options.evaluate ? new Evaluator(options.evaluate) : undefined;
   const t0 = performance.now();
   let pool: GradientWorkers | undefined;
   let progress: Progress | undefined;
@@ -65,7 +68,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // Let the event loop run once per step: the steps are CPU-bound and their awaits resolve as
       // microtasks, which would starve file writes (the log), timers (the progress bar) and signals.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (run.step % stepsPerEpoch === 0) await endEpoch(options, state, run, record.epoch);
+      if (run.step % stepsPerEpoch === 0 && (await endEpoch(options, state, run, record.epoch, evaluator))) break;
     }
     if (options.checkpointDir && run.stepsThisCall > 0 && run.step % stepsPerEpoch !== 0) await checkpoint(options, state, run);
   } finally {
@@ -82,6 +85,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     skippedSteps: guard.skipped,
     history,
     seconds: (performance.now() - t0) / 1000,
+    evaluations: evaluator?.records ?? [],
+    ...(evaluator?.stoppedEarly ? { stoppedEarly: evaluator.stoppedEarly } : {}),
   };
 }
 
@@ -129,11 +134,19 @@ async function takeStep(ctx: StepContext, guard: StepGuard, sgd: SGD, options: T
   return { epoch, step, lr, total, coord, obj, noobj, cls, gradNorm, inputSize: g.inputSize, imagesPerSecond, skipped };
 }
 
-/** After the last step of epoch `epoch`: a checkpoint when one is due, then the user's callback. */
-async function endEpoch(options: TrainOptions, state: TrainingState, run: RunState, epoch: number): Promise<void> {
+/**
+ * After the last step of epoch `epoch` (0-based): a checkpoint when one is due, the evaluation when one
+ * is due, then the user's callback. True when the evaluation stops training early (a checkpoint is then
+ * written if this epoch had none).
+ */
+async function endEpoch(options: TrainOptions, state: TrainingState, run: RunState, epoch: number, evaluator?: Evaluator): Promise<boolean> {
   const every = options.checkpointEvery ?? 1;
-  if (options.checkpointDir && ((epoch + 1) % every === 0 || epoch + 1 === options.epochs)) await checkpoint(options, state, run);
+  const due = (epoch + 1) % every === 0 || epoch + 1 === options.epochs;
+  if (options.checkpointDir && due) await checkpoint(options, state, run);
+  const stop = (await evaluator?.afterEpoch(epoch + 1, options.epochs, run.step)) ?? false;
+  if (stop && options.checkpointDir && !due) await checkpoint(options, state, run);
   await options.onEpochEnd?.(epoch);
+  return stop;
 }
 
 async function checkpoint(options: TrainOptions, state: TrainingState, run: RunState): Promise<void> {
