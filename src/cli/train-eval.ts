@@ -18,37 +18,6 @@ export interface EvalRecord {
   seconds: number;
 }
 
-/**
- * Best-model bookkeeping and early stopping on mAP@0.5: an evaluation improves when its mAP is strictly
- * above the best so far; training stops after `patience` evaluations in a row without improvement.
- */
-export class EarlyStopping {
-  /** The best mAP@0.5 so far (−∞ before the first evaluation). */
-  best = -Infinity;
-  /** Evaluations since the last improvement. */
-  stale = 0;
-
-  /** @param patience evaluations without improvement before stopping (never when undefined); `past` replays a resumed run's evaluations. */
-  constructor(
-    readonly patience?: number,
-    past: readonly EvalRecord[] = [],
-  ) {
-    for (const e of past) this.update(e.mAP50);
-  }
-
-  /** Record one evaluation; `improved`: save it as the best; `stop`: patience is exhausted. */
-  update(mAP50: number): { improved: boolean; stop: boolean } {
-    const improved = mAP50 > this.best;
-    if (improved) {
-      this.best = mAP50;
-      this.stale = 0;
-    } else {
-      this.stale++;
-    }
-    return { improved, stop: !improved && this.patience !== undefined && this.stale >= this.patience };
-  }
-}
-
 /** Evaluate the model on `dataset` at the metadata's input size. */
 export async function evaluateEpoch(model: LayersModel, meta: DetectorMeta, dataset: DetectionDataset, epoch: number): Promise<EvalRecord> {
   const [r] = await evaluateDetector(model, dataset, { anchors: meta.anchors, numClasses: meta.classNames.length, sizes: [meta.inputSize[0]] });

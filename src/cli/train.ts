@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Anchor, DetectorMeta, YOLOv2LossConfig } from '../index.js';
-import type { DetectionDataset, StepRecord } from '../node/index.js';
+import type { DetectionDataset, StepRecord, TrainOptions } from '../node/index.js';
 import { type GlobalOptions, UsageError, int, mustExist, num, registerGradients, say, startBackend } from './common.js';
 import { letterboxedSizes, openSplit } from './dataset.js';
 import type { EvalRecord } from './train-eval.js';
@@ -139,8 +139,6 @@ async function runTrain(o: TrainCliOptions, g: GlobalOptions): Promise<void> {
   }
 }
 
-class EarlyStop extends Error {}
-
 async function trainLoop(
   o: TrainCliOptions, g: GlobalOptions,
   ctx: { model: LayersModel; meta: DetectorMeta; trainSet: DetectionDataset; valSet?: DetectionDataset; out: string; lossConfig?: YOLOv2LossConfig },
@@ -148,48 +146,45 @@ async function trainLoop(
   const { model, meta, trainSet, valSet, out } = ctx;
   const { LOSS_PRESETS, YOLOv2Loss, packTargets } = await import('../index.js');
   const { BatchLoader, saveDetector, train, trainerBatches } = await import('../node/index.js');
-  const { EarlyStopping, evaluateEpoch, writeResultsChart } = await import('./train-eval.js');
+  const { evaluateEpoch, writeResultsChart } = await import('./train-eval.js');
   const logFile = join(out, 'log.jsonl');
   const prior = o.resume && existsSync(logFile) ? (await readFile(logFile, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   if (!o.resume) await writeFile(logFile, '');
   const history: StepRecord[] = prior.filter((r) => r.type === 'step');
   const evals: EvalRecord[] = prior.filter((r) => r.type === 'eval');
-  const stopper = new EarlyStopping(o.patience, evals);
   const loss = new YOLOv2Loss(ctx.lossConfig ?? { ...LOSS_PRESETS.darknet, objTarget: 'one', anchors: meta.anchors, anchorUnits: 'grid', numClasses: meta.classNames.length });
   const loader = new BatchLoader(trainSet, { batchSize: o.batch, sizes: [o.size], seed: o.seed, ...(o.augment ? {} : { augment: false }) });
   const stepsPerEpoch = Math.max(1, Math.ceil(trainSet.length / o.batch));
-  const onEpochEnd = async (epoch: number) => {
-    const n = epoch + 1;
-    await saveDetector(model, meta, join(out, 'last'));
-    if (!valSet) return saveDetector(model, meta, join(out, 'best'));
-    if (n % o.evalEvery !== 0 && n !== o.epochs) return;
-    const rec = await evaluateEpoch(model, meta, valSet, n);
-    evals.push(rec);
-    await appendFile(logFile, `${JSON.stringify(rec)}\n`);
-    say(g, `epoch ${n}: mAP@0.5 ${rec.mAP50.toFixed(4)}, AP@[.5:.95] ${rec.AP.toFixed(4)} on ${valSet.length} val images`);
-    const { improved, stop } = stopper.update(rec.mAP50);
-    if (improved) await saveDetector(model, meta, join(out, 'best'));
-    if (stop) throw new EarlyStop(`no better mAP in ${stopper.stale} evaluations`);
+  // mAP@0.5 on the validation split; the resumed run's evaluations (from log.jsonl) seed the best score and patience
+  const evaluate: TrainOptions['evaluate'] = valSet && {
+    every: o.evalEvery, past: evals.map((e) => e.mAP50), ...(o.patience !== undefined ? { patience: o.patience } : {}),
+    run: async ({ epoch }) => {
+      const rec = await evaluateEpoch(model, meta, valSet, epoch);
+      evals.push(rec);
+      await appendFile(logFile, `${JSON.stringify(rec)}\n`);
+      say(g, `epoch ${epoch}: mAP@0.5 ${rec.mAP50.toFixed(4)}, AP@[.5:.95] ${rec.AP.toFixed(4)} on ${valSet.length} val images`);
+      return rec.mAP50;
+    },
+    onBest: () => saveDetector(model, meta, join(out, 'best')),
   };
-  let stopped = '';
-  try {
-    await train({
-      model, loss, batches: trainerBatches(loader, packTargets), rng: loader, epochs: o.epochs, stepsPerEpoch,
-      schedule: { lr: o.lr, warmup: { epochs: Math.min(1, 0.05 * o.epochs), mode: 'burn-in' }, decay: { type: 'cosine', epochs: o.epochs, minLr: o.lr * 0.02 } },
-      checkpointDir: join(out, 'checkpoint'), resume: o.resume ?? false, progress: !g.quiet, ...(o.maxSteps ? { maxSteps: o.maxSteps } : {}),
-      onStep: (r) => {
-        history.push(r);
-        void appendFile(logFile, `${JSON.stringify({ type: 'step', ...r })}\n`);
-      },
-      onEpochEnd,
-    });
-  } catch (e) {
-    if (!(e instanceof EarlyStop)) throw e;
-    stopped = ` (stopped early: ${e.message})`;
-  }
+  const result = await train({
+    model, loss, batches: trainerBatches(loader, packTargets), rng: loader, epochs: o.epochs, stepsPerEpoch,
+    schedule: { lr: o.lr, warmup: { epochs: Math.min(1, 0.05 * o.epochs), mode: 'burn-in' }, decay: { type: 'cosine', epochs: o.epochs, minLr: o.lr * 0.02 } },
+    checkpointDir: join(out, 'checkpoint'), resume: o.resume ?? false, progress: !g.quiet, ...(o.maxSteps ? { maxSteps: o.maxSteps } : {}),
+    onStep: (r) => {
+      history.push(r);
+      void appendFile(logFile, `${JSON.stringify({ type: 'step', ...r })}\n`);
+    },
+    onEpochEnd: async () => {
+      await saveDetector(model, meta, join(out, 'last'));
+      if (!valSet) await saveDetector(model, meta, join(out, 'best'));
+    },
+    ...(evaluate ? { evaluate } : {}),
+  });
+  const stopped = result.stoppedEarly ? ` (stopped early: no better mAP in ${result.stoppedEarly.stale} evaluations)` : '';
   if (!existsSync(join(out, 'last', 'model.json'))) await saveDetector(model, meta, join(out, 'last'));
   if (!existsSync(join(out, 'best', 'model.json'))) await saveDetector(model, meta, join(out, 'best'));
   await writeResultsChart(join(out, 'results.png'), history, evals);
-  const bestText = evals.length ? `best mAP@0.5 ${stopper.best.toFixed(4)}` : 'no evaluation';
+  const bestText = evals.length ? `best mAP@0.5 ${Math.max(...evals.map((e) => e.mAP50)).toFixed(4)}` : 'no evaluation';
   say(g, `${history.length} steps${stopped}; ${bestText}; wrote ${out}/{best,last,checkpoint,log.jsonl,results.png}`);
 }

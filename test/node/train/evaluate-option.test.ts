@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValueError } from '../../../src/index.js';
-import { EarlyStopping } from '../../../src/node/train/early-stopping.js';
 import { loadCheckpoint } from '../../../src/node/train/checkpoint.js';
 import { train, type TrainOptions } from '../../../src/node/train/trainer.js';
 import { fixedBatch, stubLoss, tinyModel } from './tiny-setup.js';
@@ -97,16 +96,5 @@ describe('train: evaluate option', () => {
     await expect(p).rejects.toThrow(ValueError);
     await expect(p).rejects.toThrow(match);
     expect(tf.memory().numTensors).toBe(before);
-  });
-});
-
-describe('EarlyStopping', () => {
-  it('counts evaluations since the last strict improvement', () => {
-    const s = new EarlyStopping(2);
-    expect(s.update(1)).toEqual({ improved: true, stop: false });
-    expect(s.update(1)).toEqual({ improved: false, stop: false }); // equal is not better: stale 1
-    expect(s.update(0.5)).toEqual({ improved: false, stop: true }); // stale 2 = patience
-    expect([s.best, s.stale]).toEqual([1, 2]);
-    expect(new EarlyStopping(undefined, [3, 1, 1, 1]).update(0)).toEqual({ improved: false, stop: false });
   });
 });
