@@ -27,7 +27,7 @@ export default defineConfig([
   {
     // The worker threads' scripts (GradientWorkers and startKernelThreads look for them next to the node entry).
     // Built on its own, unsplit: sharing chunks with it would move the models entry's layer registration
-    // into a shared chunk, out of the files package.json's sideEffects lists.
+    // into a shared chunk of this build (package.json's sideEffects lists the models entry and the chunks).
     ...shared,
     entry: { 'node/gradient-worker': 'src/node/train/gradient-worker-thread.ts', 'node/kernel-helper': 'src/node/runtime/kernel-helper-thread.ts', 'cli/index': 'src/cli/index.ts' },
     dts: false,
