@@ -49,7 +49,7 @@ export class FormatError extends YOLOv2Error {
 }
 
 /**
- * Training cannot go on: e.g. {@link train} skipped `maxSkippedSteps` steps in a row because the loss or
+ * Training cannot go on: e.g. `train` (yolov2-ts/node) skipped `maxSkippedSteps` steps in a row because the loss or
  * the gradient was not finite. The message says what happened and what to try.
  */
 export class TrainingError extends YOLOv2Error {}

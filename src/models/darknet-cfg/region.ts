@@ -1,6 +1,6 @@
 /**
- * `[region]` → configuration: the {@link YOLOv2Loss} options darknet's region layer trains with, and the
- * {@link decodeBoxes} options that read the head it ends.
+ * `[region]` → configuration: the `YOLOv2Loss` options darknet's region layer trains with, and the
+ * `decodeBoxes` options that read the head it ends.
  *
  * @packageDocumentation
  */
@@ -32,7 +32,7 @@ function checkRegion(fn: string, region: RegionOptions): Anchor[] {
 }
 
 /**
- * The {@link decodeBoxes} options for the head a `[region]` ends: its anchors (grid cells), classes, NHWC.
+ * The `decodeBoxes` options for the head a `[region]` ends: its anchors (grid cells), classes, NHWC.
  * @throws ValueError when num, classes, coords or the anchors are malformed.
  */
 export function regionDecodeOptions(region: RegionOptions): Required<HeadSpec> {
@@ -41,7 +41,7 @@ export function regionDecodeOptions(region: RegionOptions): Required<HeadSpec> {
 }
 
 /**
- * The {@link YOLOv2Loss} options of darknet's region layer for a `[region]` section: `LOSS_PRESETS.darknet`
+ * The `YOLOv2Loss` options of darknet's region layer for a `[region]` section: `LOSS_PRESETS.darknet`
  * with the section's anchors (grid cells), classes, `object_scale` → objScale, `noobject_scale` →
  * noobjScale, `class_scale` → classScale, `coord_scale` → coordScale, `thresh` → ignoreThresh,
  * `rescore` → objTarget (`'iou'` when 1, `'one'` when 0), `bias_match=1` → anchorMatch `'shape'`,

@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** The quantisations {@link quantizeWeights} writes. */
+/** The quantisations `convertDarknet` writes. */
 export type WeightQuantization = 'float16' | 'uint8';
 
 const f32 = new Float32Array(1);

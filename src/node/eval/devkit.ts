@@ -262,7 +262,7 @@ export interface EvaluateVOCFolderResult extends VOCAPResult {
  * scored directly.
  *
  * Reads `<vocRoot>/ImageSets/Main/<split>.txt`, `<vocRoot>/Annotations/<id>.xml` for every listed
- * image, and `<resultsDir>/<prefix><class>.txt` for every class; runs {@link vocAP} (default: VOC07
+ * image, and `<resultsDir>/<prefix><class>.txt` for every class; runs `vocAP` (default: VOC07
  * 11-point, IoU > 0.5, inclusive pixels, difficult ignored — the training records' setting). Nothing is dropped
  * silently: skipped objects, skipped result lines and missing / extra files are reported.
  *
