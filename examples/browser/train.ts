@@ -72,10 +72,11 @@ async function showDetections(model: tfl.LayersModel): Promise<void> {
   }
 }
 
-function showStats(extra = '', steps = trainer?.step ?? 0): void {
+/** `rate`: steps per second when known otherwise (the self-check's mean), else from the last 10 step times. */
+function showStats(extra = '', steps = trainer?.step ?? 0, rate?: number): void {
   const last = history[history.length - 1];
   const recent = stepTimes.slice(-10);
-  const sps = recent.length > 1 ? (recent.length - 1) / ((recent[recent.length - 1] - recent[0]) / 1000) : 0;
+  const sps = rate ?? (recent.length > 1 ? (recent.length - 1) / ((recent[recent.length - 1] - recent[0]) / 1000) : 0);
   const gl = webglInfo();
   $('stats').textContent = [
     `backend ${backend}${backend === 'webgl' ? ` (WebGL ${gl.version}, ${gl.renderer})` : ''}`,
@@ -153,7 +154,7 @@ async function autoTest(steps: number): Promise<void> {
       back.model.dispose();
     }
     lastLr = learningRateAt(steps - 1, 1, scheduleFor(config));
-    showStats(`self-check: ${steps} steps, ${out.msPerStep.toFixed(0)} ms/step; gradient vs cpu max rel. err ${out.gradCheck?.gradMaxRelErr.toExponential(2)}`, steps);
+    showStats(`self-check: ${steps} steps, ${out.msPerStep.toFixed(0)} ms/step; gradient vs cpu max rel. err ${out.gradCheck?.gradMaxRelErr.toExponential(2)}`, steps, out.msPerStep > 0 ? 1000 / out.msPerStep : 0);
   } catch (e) {
     out.error = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
     fail(e);
