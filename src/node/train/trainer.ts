@@ -66,7 +66,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       progress?.update(record, run.step, stepsPerEpoch, epochs);
       options.onStep?.(record);
       // Let the event loop run once per step: the steps are CPU-bound and their awaits resolve as
-      // microtasks, which would starve file writes (the log), timers (the progress bar) and signals.
+      // microtasks, which would starve I/O callbacks, timers (the progress bar) and signals.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (run.step % stepsPerEpoch === 0 && (await endEpoch(options, state, run, record.epoch, evaluator))) break;
     }
@@ -76,7 +76,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     progress?.stop();
     guard.dispose();
     sgd.dispose();
-    if (log) await new Promise<void>((resolve) => log?.end(resolve));
+    log?.close();
   }
   return {
     epochs: Math.floor(run.step / stepsPerEpoch),
