@@ -16,7 +16,7 @@ import { maxPoolGrad2x2 } from './max-pool-grad.js';
 import { simdFor } from './simd.js';
 import type { WinogradGeometry } from './winograd.js';
 import {
-  filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, transpose,
+  filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, outputTransformAct, transpose,
 } from './winograd.js';
 
 /** A task: `(heap, args, lo, hi, part)`. */
@@ -93,6 +93,9 @@ export const KERNEL_TASKS = {
   wgInput: (heap, a, lo, hi) => inputTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
   /** tiles: a = [y, …winograd geometry, …16 M] */
   wgOutput: (heap, a, lo, hi) => outputTransform(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), lo, hi),
+  /** tiles: a = [y, …winograd geometry, …16 M, bias, alpha] */
+  wgOutputAct: (heap, a, lo, hi) =>
+    outputTransformAct(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), f32(heap, a[26]), a[27], lo, hi),
   /** tiles: a = [dy, …winograd geometry, …16 E] */
   wgGrad: (heap, a, lo, hi) => gradTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
   /** ci·outC + co: a = [w, inC, outC, …16 U] */

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError, describe } from '../errors.js';
+import { winogradConv2dInfer, winogradFilter, winogradInferEligible } from '../kernels/index.js';
 import { DarknetBatchNorm, LEAKY_ALPHA } from './layers.js';
 
 /** Configuration of {@link FoldedConv2D}. */
@@ -49,6 +50,8 @@ export class FoldedConv2D extends tfl.layers.Layer {
   readonly leakyAlpha: number;
   private kernel: tfl.LayerVariable | null = null;
   private bias: tfl.LayerVariable | null = null;
+  /** The kernel's Winograd transform (wasm inference), for the kernel tensor it was computed from. */
+  private winograd: { data: object; U: tf.Tensor3D[] } | null = null;
 
   constructor(args: FoldedConv2DArgs) {
     super(args);
@@ -102,9 +105,13 @@ export class FoldedConv2D extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     const leaky = this.activation === 'leaky';
+    const filter = this.kernel!.read() as tf.Tensor4D;
+    if (!recordingGradients() && winogradInferEligible(x.shape, filter.shape, this.strides, this.dilationRate, this.padding)) {
+      return winogradConv2dInfer(x, this.winogradOf(filter), this.bias!.read() as tf.Tensor1D, leaky ? this.leakyAlpha : 1);
+    }
     return tf.fused.conv2d({
       x,
-      filter: this.kernel!.read() as tf.Tensor4D,
+      filter,
       bias: this.bias!.read(),
       strides: this.strides,
       pad: this.padding,
@@ -112,6 +119,27 @@ export class FoldedConv2D extends tfl.layers.Layer {
       activation: leaky ? 'leakyrelu' : 'linear',
       ...(leaky ? { leakyreluAlpha: this.leakyAlpha } : {}),
     });
+  }
+
+  /** The Winograd transform of `filter`, computed on first use and again after the kernel is assigned. */
+  private winogradOf(filter: tf.Tensor4D): tf.Tensor3D[] {
+    // assigning a variable gives it new data: key the transform on the data
+    if (this.winograd?.data !== filter.dataId) {
+      this.disposeWinograd();
+      this.winograd = { data: filter.dataId, U: winogradFilter(filter).map((u) => tf.keep(u)) };
+    }
+    return this.winograd.U;
+  }
+
+  private disposeWinograd(): void {
+    if (this.winograd) tf.dispose(this.winograd.U);
+    this.winograd = null;
+  }
+
+  override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
+    const r = super.dispose();
+    if (r.refCountAfterDispose === 0) this.disposeWinograd();
+    return r;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -128,6 +156,11 @@ export class FoldedConv2D extends tfl.layers.Layer {
   }
 }
 tf.serialization.registerClass(FoldedConv2D);
+
+/** Whether the engine is recording gradients (then the inference-only Winograd path is not taken). */
+function recordingGradients(): boolean {
+  return ((tf.engine().state as { gradientDepth?: number }).gradientDepth ?? 0) > 0;
+}
 
 /** The parts of a tfjs-layers `Conv2D` read here (its public fields). */
 interface Conv2DFields {

@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { describe, expect, it } from 'vitest';
+import {
+  WINOGRAD_INFER_MIN_CHANNELS, winogradConv2dInfer, winogradFilter, winogradInferEligible,
+} from '../../src/kernels/winograd-infer.js';
+import { FoldedConv2D } from '../../src/models/index.js';
+import { randn, rng } from '../helpers.js';
+
+const backend = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
+
+/**
+ * Independent reference: y[b, oy, ox, co] = act(Σ x[b, oy + ky − 1, ox + kx − 1, ci] · w[ky, kx, ci, co] + bias[co])
+ * ('same' padding of a 3×3 stride-1 convolution; zeros outside x), in float64.
+ */
+function reference(x: Float32Array, w: Float32Array, bias: Float32Array, [B, H, W, C]: number[], outC: number, alpha: number): Float64Array {
+  const y = new Float64Array(B * H * W * outC);
+  for (let b = 0; b < B; b++) for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < W; ox++) {
+    for (let co = 0; co < outC; co++) {
+      let s = bias[co];
+      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+        const iy = oy + ky - 1;
+        const ix = ox + kx - 1;
+        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+        for (let ci = 0; ci < C; ci++) s += x[((b * H + iy) * W + ix) * C + ci] * w[((ky * 3 + kx) * C + ci) * outC + co];
+      }
+      y[((b * H + oy) * W + ox) * outC + co] = s < 0 ? alpha * s : s;
+    }
+  }
+  return y;
+}
+
+function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
+  let err = 0;
+  for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+  return err / scale;
+}
+
+describe('winogradInferEligible', () => {
+  const C = WINOGRAD_INFER_MIN_CHANNELS;
+  it(`says yes only on wasm, for 3×3 stride-1 'same' convolutions with ≥ ${C} channels in and out`, () => {
+    const onWasm = backend === 'wasm';
+    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [1, 1], [1, 1], 'same')).toBe(onWasm);
+    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [2, 2], [1, 1], 'same')).toBe(false);
+    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [1, 1], [2, 2], 'same')).toBe(false);
+    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [1, 1], [1, 1], 'valid')).toBe(false);
+    expect(winogradInferEligible([1, 13, 13, C], [1, 1, C, C], [1, 1], [1, 1], 'same')).toBe(false);
+    expect(winogradInferEligible([1, 13, 13, C - 1], [3, 3, C - 1, C], [1, 1], [1, 1], 'same')).toBe(false);
+    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C - 1], [1, 1], [1, 1], 'same')).toBe(false);
+  });
+});
+
+describe.runIf(backend === 'wasm')('winogradConv2dInfer (wasm)', () => {
+  // odd sizes: the last tile row and column are half outside the output; batch 2: tiles of both images
+  for (const [label, shape, outC, alpha] of [
+    ['leaky, 5×7, batch 2', [2, 5, 7, 8], 12, 0.1],
+    ['linear, 4×4, batch 1', [1, 4, 4, 6], 5, 1],
+    ['leaky, 1×1 image (all taps but the centre outside)', [1, 1, 1, 4], 3, 0.1],
+  ] as const) {
+    it(`equals the direct convolution + bias + activation within 1e-5 relative: ${label}`, () => {
+      const r = rng(11);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = randn(r, n);
+      const w = randn(r, 9 * shape[3] * outC);
+      const bias = randn(r, outC);
+      const xt = tf.tensor4d(x, [...shape]);
+      const wt = tf.tensor4d(w, [3, 3, shape[3], outC]);
+      const bt = tf.tensor1d(bias);
+      const U = winogradFilter(wt);
+      const before = tf.memory().numTensors;
+      const y = winogradConv2dInfer(xt, U, bt, alpha);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(y.shape).toEqual([shape[0], shape[1], shape[2], outC]);
+      expect(maxRelErr(y.dataSync(), reference(x, w, bias, [...shape], outC, alpha))).toBeLessThan(1e-5);
+      tf.dispose([xt, wt, bt, y, ...U]);
+    });
+  }
+
+  it('gives FoldedConv2D the same outputs as tf.fused.conv2d; the transform follows new weights and goes with the layer', () => {
+    const C = WINOGRAD_INFER_MIN_CHANNELS;
+    const r = rng(5);
+    const before = tf.memory().numTensors;
+    const layer = new FoldedConv2D({ filters: C, kernelSize: [3, 3], activation: 'leaky' });
+    const input = tfl.input({ shape: [6, 6, C] });
+    const model = tfl.model({ inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor });
+    const x = tf.tensor4d(randn(r, 2 * 36 * C), [2, 6, 6, C]);
+    const check = () => {
+      const [w, b] = layer.getWeights() as [tf.Tensor4D, tf.Tensor1D];
+      const want = tf.tidy(() => tf.fused.conv2d({ x, filter: w, bias: b, strides: 1, pad: 'same', activation: 'leakyrelu', leakyreluAlpha: 0.1 }));
+      const got = model.predict(x) as tf.Tensor;
+      expect(maxRelErr(got.dataSync(), want.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([got, want]);
+    };
+    check();
+    // a second call reuses the transform: no tensor is added
+    const afterFirst = tf.memory().numTensors;
+    tf.dispose(model.predict(x) as tf.Tensor);
+    expect(tf.memory().numTensors).toBe(afterFirst);
+    // new weights: the transform is recomputed (the old outputs would differ)
+    const fresh = [tf.tensor4d(randn(r, 9 * C * C), [3, 3, C, C]), tf.tensor1d(randn(r, C))];
+    layer.setWeights(fresh);
+    tf.dispose(fresh);
+    check();
+    x.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
