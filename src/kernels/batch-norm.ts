@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 import type { CpuBackendLike, KernelArgs, TensorInfo, WasmBackendLike } from './util.js';
+import { backendMemory } from './util.js';
 import { kernelParts, kernelThreadPool, runKernelTask } from './thread-pool.js';
 import { bindSimd } from './simd.js';
 import { finishMoments, channelMoments, normalizeCoefficients, normalizeLeaky, gradCoefficients, normalizeLeakyGrad } from './batch-norm-loops.js';
@@ -61,7 +62,7 @@ function maxParts(): number {
 
 /** Bind the SIMD loops to the backend's memory on this thread (once; see simd.ts). */
 function bindBackendSimd(backend: WasmBackendLike): void {
-  const memory = backend.wasm?.wasmMemory;
+  const memory = backendMemory(backend);
   if (memory) bindSimd(memory);
 }
 

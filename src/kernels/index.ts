@@ -9,5 +9,5 @@ export type { TrainingKernelOptions } from './register.js';
 export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from './register.js';
 /** The fused batch-norm kernels' names, run by the model's batch-norm layer when they are registered. */
 export { BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL } from './batch-norm.js';
-/** The Winograd inference convolution of the wasm backend (the folded model's 3×3 layers use it). */
-export { winogradConv2dInfer, winogradFilter, winogradInferEligible, WINOGRAD_INFER_KERNEL } from './winograd-infer.js';
+/** The inference convolutions of the wasm backend (the folded model's layers use them). */
+export { inferConv2d, inferConvEligible, inferConvWeights, INFER_CONV_KERNEL } from './infer-conv.js';

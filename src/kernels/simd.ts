@@ -14,6 +14,9 @@
  *   `sums[c] += dy`, `sums[C + c] += dy·(x − μ)` in float64.
  * - `moments(x, C, sums, n0, n1)`: `sums[c] += x − k`, `sums[C + c] += (x − k)²` in float64, k = row 0.
  *
+ * The same module also carries the matrix products of `simd-gemm.ts` and the Winograd transforms of
+ * `simd-winograd.ts` (the inference convolutions); the assembler is `wasm-asm.ts`.
+ *
  * Each thread instantiates the module once per memory ({@link bindSimd}); a memory that is shared
  * (multi-threaded backend) needs the shared variant of the import.
  *
@@ -21,62 +24,10 @@
  * @packageDocumentation
  */
 
-/* ---------- a minimal assembler ---------- */
+import { F32, I32, V128, bitselect, f32x4, f64x2, load, moduleBytes, op, store, zeroF32x4, type WasmFunction } from './wasm-asm.js';
+import { gemmFunctions, type SimdGemm } from './simd-gemm.js';
+import { winogradFunctions, type SimdWinograd } from './simd-winograd.js';
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => vec([...s].map((ch) => [ch.charCodeAt(0)]));
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-/** Instructions used below. */
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  brIf: (depth: number) => [0x0d, ...uleb(depth)],
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  i32Add: [0x6a],
-  i32Mul: [0x6c],
-  i32Eq: [0x46],
-  i32GeU: [0x4f],
-  i32LtU: [0x49],
-  select: [0x1b],
-  simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
-};
-const load = (offset = 0) => op.simd(0x00, 4, ...uleb(offset)); // v128.load align 2^4
-const store = (offset = 0) => op.simd(0x0b, 4, ...uleb(offset));
-const f32x4 = { splat: op.simd(0x13), gt: op.simd(0x44), add: op.simd(0xe4), sub: op.simd(0xe5), mul: op.simd(0xe6), max: op.simd(0xe9) };
-const f64x2 = { add: op.simd(0xf0), sub: op.simd(0xf1), mul: op.simd(0xf2), promoteLow: op.simd(0x5f) };
-const bitselect = op.simd(0x52);
 /** The high two f32 lanes of the v128 on the stack moved to the low half (for promote_low). */
 const highHalf = (local: number) => [...op.get(local), ...op.get(local), ...op.simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)];
 
@@ -109,7 +60,7 @@ function accumulate(addr: number[], v: number): number[] {
 }
 
 /** The four functions: [params, extra locals, body]. Locals are numbered params first. */
-function functions(): Array<{ name: string; params: number[]; locals: number[]; body: number[] }> {
+function functions(): WasmFunction[] {
   // normalize(x 0, y 1, C 2, coef 3, alpha 4: f32, n0 5, n1 6) locals: c 7, end 8 (i32), v 9 (v128)
   const normalize = rowLoop({
     C: 2, n0: 5, n1: 6, pointers: [0, 1], c: 7, end: 8,
@@ -179,33 +130,16 @@ function functions(): Array<{ name: string; params: number[]; locals: number[]; 
   ];
 }
 
-function zeroF32x4(): number[] {
-  return op.simd(0x0c, ...new Array<number>(16).fill(0)); // v128.const 0
-}
 
 /** The module's bytes; `shared` for a shared memory import (limits 1 … 65536 pages). */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const fns = functions();
-  const types = fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0x00]);
-  const memoryLimits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec(types)),
-    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits]])),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(7, vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]))),
-    ...section(10, vec(fns.map((f) => {
-      const body = [...vec(f.locals.map((t) => [1, t])), ...f.body, ...op.end];
-      return [...uleb(body.length), ...body];
-    }))),
-  ];
-  return new Uint8Array(bytes);
+  return moduleBytes([...functions(), ...gemmFunctions(), ...winogradFunctions()], shared);
 }
 
 /* ---------- instances per memory ---------- */
 
 /** The exported functions (byte offsets; counts; f32 scalars). */
-export interface SimdKernels {
+export interface SimdKernels extends SimdGemm, SimdWinograd {
   normalize(x: number, y: number, C: number, coef: number, alpha: number, n0: number, n1: number): void;
   gradApply(dx: number, x: number, C: number, coef: number, n0: number, n1: number): void;
   gradSums(da: number, x: number, y: number, dx: number, C: number, mean: number, lo: number, sums: number, n0: number, n1: number): void;
@@ -226,6 +160,11 @@ function compiled(shared: boolean): WebAssembly.Module | null {
     modules.set(shared, m);
   }
   return modules.get(shared) ?? null;
+}
+
+/** Whether this runtime compiles the module (WebAssembly SIMD is supported). */
+export function simdSupported(): boolean {
+  return compiled(false) !== null;
 }
 
 /** Instantiate the kernels on `memory` for this thread (once; later calls are free). */

@@ -14,6 +14,8 @@ import type { Geometry } from './im2col.js';
 import { im2colKN } from './im2col.js';
 import { maxPoolGrad2x2 } from './max-pool-grad.js';
 import { simdFor } from './simd.js';
+import { gemmRows } from './simd-gemm.js';
+import { inputTransformRows, outputTransformRows } from './winograd-rows.js';
 import type { WinogradGeometry } from './winograd.js';
 import {
   filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, outputTransformAct, transpose,
@@ -49,6 +51,12 @@ function geometryAt(a: readonly number[], at: number): Geometry {
   const g = {} as Record<(typeof GEOMETRY_KEYS)[number], number>;
   GEOMETRY_KEYS.forEach((k, i) => (g[k] = a[at + i]));
   return g;
+}
+
+function simdOrThrow(heap: ArrayBufferLike) {
+  const simd = simdFor(heap);
+  if (!simd) throw new Error('kernel task: the WebAssembly SIMD module is not bound to this heap on this thread');
+  return simd;
 }
 
 export const KERNEL_TASKS = {
@@ -96,12 +104,37 @@ export const KERNEL_TASKS = {
   /** tiles: a = [y, …winograd geometry, …16 M, bias, alpha] */
   wgOutputAct: (heap, a, lo, hi) =>
     outputTransformAct(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), f32(heap, a[26]), a[27], lo, hi),
+  /** tiles, on the SIMD functions (inC a multiple of 4): a = [x, …winograd geometry, …16 V, zero] */
+  wgInputSimd: (heap, a, lo, hi) => inputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(10, 26), a[26], lo, hi),
+  /** tiles, on the SIMD functions (outC a multiple of 4): a = [y, …winograd geometry, …16 M, bias, alpha, sink] */
+  wgOutputSimd: (heap, a, lo, hi) =>
+    outputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(10, 26), a[26], a[27], a[28], lo, hi),
   /** tiles: a = [dy, …winograd geometry, …16 E] */
   wgGrad: (heap, a, lo, hi) => gradTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
   /** ci·outC + co: a = [w, inC, outC, …16 U] */
   wgFilter: (heap, a, lo, hi) => filterTransform(f32(heap, a[0]), a[1], a[2], views16(heap, a, 3), lo, hi),
   /** ci·outC + co: a = [dw, inC, outC, …16 M] */
   wgFilterGrad: (heap, a, lo, hi) => filterGradTransform(views16(heap, a, 3), a[1], a[2], f32(heap, a[0]), lo, hi),
+  /**
+   * Winograd products ξ·P + p (ξ < 16, P = outC/8 panels): a = [T, inC, outC, V, U, M], V `[16, T, inC]`,
+   * U packed `[16, P, inC, 8]`, M `[16, T, outC]`: `M[ξ] = V[ξ] · U[ξ]` for the panels of the range.
+   */
+  wgGemm: (heap, a, lo, hi) => {
+    const [T, inC, outC, V, U, M] = a;
+    const simd = simdOrThrow(heap);
+    const P = outC / 8;
+    for (let item = lo; item < hi; ) {
+      const xi = Math.floor(item / P);
+      const p1 = Math.min(hi - xi * P, P);
+      gemmRows(simd, V + 4 * xi * T * inC, U + 4 * xi * inC * outC, M + 4 * xi * T * outC, T, inC, 4 * inC, 4 * outC, item - xi * P, p1);
+      item = xi * P + p1;
+    }
+  },
+  /** panels of y = act(x·W + bias): a = [x, W packed `[N/8, K, 8]`, y, rows, K, N, bias, alpha] */
+  gemmAct: (heap, a, lo, hi) => {
+    const [x, w, y, rows, K, N, bias, alpha] = a;
+    gemmRows(simdOrThrow(heap), x, w, y, rows, K, 4 * K, 4 * N, lo, hi, bias, alpha);
+  },
   /** matrices 0 … 15: a = [rows, cols, …16 src, …16 dst] */
   wgTranspose: (heap, a, lo, hi) => {
     for (let k = lo; k < hi; k++) transpose(f32(heap, a[2 + k]), a[0], a[1], f32(heap, a[18 + k]));

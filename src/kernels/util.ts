@@ -18,8 +18,17 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
-  /** The emscripten module (internal): its memory is what the SIMD loops of simd.ts bind to. */
-  wasm?: { wasmMemory?: WebAssembly.Memory };
+  /**
+   * The emscripten module (internal): its memory is what the SIMD loops of simd.ts bind to (`wasmMemory`
+   * in the threaded build, `asm.memory` in the others).
+   */
+  wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+}
+
+/** The wasm backend's memory, if it can be reached. */
+export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | undefined {
+  const m = backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory;
+  return m instanceof WebAssembly.Memory ? m : undefined;
 }
 
 export interface CpuBackendLike {

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError, describe } from '../errors.js';
-import { winogradConv2dInfer, winogradFilter, winogradInferEligible } from '../kernels/index.js';
+import { inferConv2d, inferConvEligible, inferConvWeights } from '../kernels/index.js';
 import { DarknetBatchNorm, LEAKY_ALPHA } from './layers.js';
 
 /** Configuration of {@link FoldedConv2D}. */
@@ -50,8 +50,8 @@ export class FoldedConv2D extends tfl.layers.Layer {
   readonly leakyAlpha: number;
   private kernel: tfl.LayerVariable | null = null;
   private bias: tfl.LayerVariable | null = null;
-  /** The kernel's Winograd transform (wasm inference), for the kernel tensor it was computed from. */
-  private winograd: { data: object; U: tf.Tensor3D[] } | null = null;
+  /** The kernel prepared for the wasm inference convolution, for the kernel data it was computed from. */
+  private prepared: { data: object; weights: tf.Tensor } | null = null;
 
   constructor(args: FoldedConv2DArgs) {
     super(args);
@@ -106,8 +106,9 @@ export class FoldedConv2D extends tfl.layers.Layer {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     const leaky = this.activation === 'leaky';
     const filter = this.kernel!.read() as tf.Tensor4D;
-    if (!recordingGradients() && winogradInferEligible(x.shape, filter.shape, this.strides, this.dilationRate, this.padding)) {
-      return winogradConv2dInfer(x, this.winogradOf(filter), this.bias!.read() as tf.Tensor1D, leaky ? this.leakyAlpha : 1);
+    const alpha = leaky ? this.leakyAlpha : 1;
+    if (!recordingGradients() && inferConvEligible(x.shape, filter.shape, this.strides, this.dilationRate, this.padding, alpha)) {
+      return inferConv2d(x, this.preparedFor(filter), this.bias!.read() as tf.Tensor1D, alpha);
     }
     return tf.fused.conv2d({
       x,
@@ -121,24 +122,24 @@ export class FoldedConv2D extends tfl.layers.Layer {
     });
   }
 
-  /** The Winograd transform of `filter`, computed on first use and again after the kernel is assigned. */
-  private winogradOf(filter: tf.Tensor4D): tf.Tensor3D[] {
-    // assigning a variable gives it new data: key the transform on the data
-    if (this.winograd?.data !== filter.dataId) {
-      this.disposeWinograd();
-      this.winograd = { data: filter.dataId, U: winogradFilter(filter).map((u) => tf.keep(u)) };
+  /** `filter` prepared for the inference convolution, on first use and again after the kernel is assigned. */
+  private preparedFor(filter: tf.Tensor4D): tf.Tensor {
+    // assigning a variable gives it new data: key the preparation on the data
+    if (this.prepared?.data !== filter.dataId) {
+      this.disposePrepared();
+      this.prepared = { data: filter.dataId, weights: tf.keep(inferConvWeights(filter)) };
     }
-    return this.winograd.U;
+    return this.prepared.weights;
   }
 
-  private disposeWinograd(): void {
-    if (this.winograd) tf.dispose(this.winograd.U);
-    this.winograd = null;
+  private disposePrepared(): void {
+    this.prepared?.weights.dispose();
+    this.prepared = null;
   }
 
   override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
     const r = super.dispose();
-    if (r.refCountAfterDispose === 0) this.disposeWinograd();
+    if (r.refCountAfterDispose === 0) this.disposePrepared();
     return r;
   }
 

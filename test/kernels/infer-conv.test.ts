@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
-  WINOGRAD_INFER_MIN_CHANNELS, winogradConv2dInfer, winogradFilter, winogradInferEligible,
-} from '../../src/kernels/winograd-infer.js';
+  WINOGRAD_INFER_MIN_CHANNELS, inferConv2d, inferConvEligible, inferConvWeights,
+} from '../../src/kernels/infer-conv.js';
 import { FoldedConv2D } from '../../src/models/index.js';
 import { randn, rng } from '../helpers.js';
 
@@ -13,16 +13,17 @@ const backend = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
  * Independent reference: y[b, oy, ox, co] = act(Σ x[b, oy + ky − 1, ox + kx − 1, ci] · w[ky, kx, ci, co] + bias[co])
  * ('same' padding of a 3×3 stride-1 convolution; zeros outside x), in float64.
  */
-function reference(x: Float32Array, w: Float32Array, bias: Float32Array, [B, H, W, C]: number[], outC: number, alpha: number): Float64Array {
+function reference(x: Float32Array, w: Float32Array, bias: Float32Array, [B, H, W, C]: number[], outC: number, alpha: number, k = 3): Float64Array {
   const y = new Float64Array(B * H * W * outC);
+  const pad = (k - 1) / 2;
   for (let b = 0; b < B; b++) for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < W; ox++) {
     for (let co = 0; co < outC; co++) {
       let s = bias[co];
-      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
-        const iy = oy + ky - 1;
-        const ix = ox + kx - 1;
+      for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+        const iy = oy + ky - pad;
+        const ix = ox + kx - pad;
         if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-        for (let ci = 0; ci < C; ci++) s += x[((b * H + iy) * W + ix) * C + ci] * w[((ky * 3 + kx) * C + ci) * outC + co];
+        for (let ci = 0; ci < C; ci++) s += x[((b * H + iy) * W + ix) * C + ci] * w[((ky * k + kx) * C + ci) * outC + co];
       }
       y[((b * H + oy) * W + ox) * outC + co] = s < 0 ? alpha * s : s;
     }
@@ -38,48 +39,57 @@ function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return err / scale;
 }
 
-describe('winogradInferEligible', () => {
+describe('inferConvEligible', () => {
   const C = WINOGRAD_INFER_MIN_CHANNELS;
-  it(`says yes only on wasm, for 3×3 stride-1 'same' convolutions with ≥ ${C} channels in and out`, () => {
+  it(`says yes only on wasm, for stride-1 convolutions with outC a multiple of 8, 0 ≤ α ≤ 1, 3×3 'same' with ≥ ${C} channels in or 1×1`, () => {
     const onWasm = backend === 'wasm';
-    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [1, 1], [1, 1], 'same')).toBe(onWasm);
-    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [2, 2], [1, 1], 'same')).toBe(false);
-    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [1, 1], [2, 2], 'same')).toBe(false);
-    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C], [1, 1], [1, 1], 'valid')).toBe(false);
-    expect(winogradInferEligible([1, 13, 13, C], [1, 1, C, C], [1, 1], [1, 1], 'same')).toBe(false);
-    expect(winogradInferEligible([1, 13, 13, C - 1], [3, 3, C - 1, C], [1, 1], [1, 1], 'same')).toBe(false);
-    expect(winogradInferEligible([1, 13, 13, C], [3, 3, C, C - 1], [1, 1], [1, 1], 'same')).toBe(false);
+    const ok = (x: number[], f: number[], s = [1, 1], d = [1, 1], pad = 'same', alpha = 0.1) => inferConvEligible(x, f, s, d, pad, alpha);
+    expect(ok([1, 13, 13, C], [3, 3, C, 64])).toBe(onWasm);
+    expect(ok([1, 13, 13, 5], [1, 1, 5, 8])).toBe(onWasm);
+    expect(ok([1, 13, 13, C], [3, 3, C, 64], [1, 1], [1, 1], 'same', 1)).toBe(onWasm);
+    expect(ok([1, 13, 13, C], [3, 3, C, 64], [2, 2])).toBe(false);
+    expect(ok([1, 13, 13, C], [3, 3, C, 64], [1, 1], [2, 2])).toBe(false);
+    expect(ok([1, 13, 13, C], [3, 3, C, 64], [1, 1], [1, 1], 'valid')).toBe(false);
+    expect(ok([1, 13, 13, C], [3, 3, C, 64], [1, 1], [1, 1], 'same', 1.5)).toBe(false);
+    expect(ok([1, 13, 13, C], [3, 3, C, 64], [1, 1], [1, 1], 'same', -0.1)).toBe(false);
+    expect(ok([1, 13, 13, C - 1], [3, 3, C - 1, 64])).toBe(false);
+    expect(ok([1, 13, 13, C], [3, 3, C, 125])).toBe(false);
+    expect(ok([1, 13, 13, C], [5, 5, C, 64])).toBe(false);
   });
 });
 
-describe.runIf(backend === 'wasm')('winogradConv2dInfer (wasm)', () => {
-  // odd sizes: the last tile row and column are half outside the output; batch 2: tiles of both images
-  for (const [label, shape, outC, alpha] of [
-    ['leaky, 5×7, batch 2', [2, 5, 7, 8], 12, 0.1],
-    ['linear, 4×4, batch 1', [1, 4, 4, 6], 5, 1],
-    ['leaky, 1×1 image (all taps but the centre outside)', [1, 1, 1, 4], 3, 0.1],
+describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
+  // odd sizes: the last tile row and column are half outside the output; batch 2: tiles of both images;
+  // 13 rows of 1×1 products: three blocks of 4 and one single row
+  for (const [label, shape, outC, alpha, k] of [
+    ['3×3, leaky, 5×7, batch 2', [2, 5, 7, 8], 16, 0.1, 3],
+    ['3×3, linear, 4×4, batch 1 (6 channels: the JS input transform)', [1, 4, 4, 6], 8, 1, 3],
+    ['3×3, leaky, 12×10, batch 2 (runs of interior tiles)', [2, 12, 10, 16], 16, 0.1, 3],
+    ['3×3, leaky, 1×1 image (all taps but the centre outside)', [1, 1, 1, 4], 8, 0.1, 3],
+    ['1×1, leaky, 13 pixels', [1, 1, 13, 5], 24, 0.1, 1],
+    ['1×1, linear, 2×3×3', [2, 3, 3, 7], 8, 1, 1],
   ] as const) {
     it(`equals the direct convolution + bias + activation within 1e-5 relative: ${label}`, () => {
       const r = rng(11);
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = shape.reduce((a: number, b: number) => a * b, 1);
       const x = randn(r, n);
-      const w = randn(r, 9 * shape[3] * outC);
+      const w = randn(r, k * k * shape[3] * outC);
       const bias = randn(r, outC);
       const xt = tf.tensor4d(x, [...shape]);
-      const wt = tf.tensor4d(w, [3, 3, shape[3], outC]);
+      const wt = tf.tensor4d(w, [k, k, shape[3], outC]);
       const bt = tf.tensor1d(bias);
-      const U = winogradFilter(wt);
+      const prepared = inferConvWeights(wt);
       const before = tf.memory().numTensors;
-      const y = winogradConv2dInfer(xt, U, bt, alpha);
+      const y = inferConv2d(xt, prepared, bt, alpha);
       expect(tf.memory().numTensors).toBe(before + 1);
       expect(y.shape).toEqual([shape[0], shape[1], shape[2], outC]);
-      expect(maxRelErr(y.dataSync(), reference(x, w, bias, [...shape], outC, alpha))).toBeLessThan(1e-5);
-      tf.dispose([xt, wt, bt, y, ...U]);
+      expect(maxRelErr(y.dataSync(), reference(x, w, bias, [...shape], outC, alpha, k))).toBeLessThan(1e-5);
+      tf.dispose([xt, wt, bt, y, prepared]);
     });
   }
 
   it('gives FoldedConv2D the same outputs as tf.fused.conv2d; the transform follows new weights and goes with the layer', () => {
-    const C = WINOGRAD_INFER_MIN_CHANNELS;
+    const C = 64;
     const r = rng(5);
     const before = tf.memory().numTensors;
     const layer = new FoldedConv2D({ filters: C, kernelSize: [3, 3], activation: 'leaky' });

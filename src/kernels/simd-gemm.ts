@@ -1,0 +1,133 @@
+/**
+ * WebAssembly SIMD matrix products for the inference convolutions (`winograd-infer.ts`,
+ * `gemm-conv.ts`): `C = A · B` with A `[M, K]` (rows `lda` bytes apart), B packed in panels of 8
+ * columns (`[N/8, K, 8]`, see {@link packPanels}) and C `[M, N]` (rows `ldc` bytes apart).
+ *
+ * Each step of the inner loop loads one row of a panel (two f32x4) and one value of each of MR rows of A
+ * (`v128.load32_splat`), and adds the products to MR × 8 accumulators held in locals; the K loop runs
+ * over a panel that stays in the L1 cache while all row blocks of A pass by. Four functions are
+ * assembled, for MR = 4 and MR = 1 (the rows left over), each plain or with an epilogue that adds a
+ * bias and applies a leaky ReLU `max(v, α·v)` (0 ≤ α ≤ 1; α = 1 is linear):
+ *
+ * - `gemm4(a, b, c, M, K, lda, ldc, p0, p1)`, `gemm1(…)`: panels p0 … p1−1, rows 0 … M−1 (M a multiple
+ *   of MR);
+ * - `gemm4Act(…, bias, alpha)`, `gemm1Act(…)`: the same, then `c = max(v, α·v)`, v = A·B + bias.
+ *
+ * The sums run over k in order, one float32 product and one float32 addition at a time, as a plain loop
+ * would.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { F32, I32, V128, f32x4, load, loadSplat, op, store, zeroF32x4, type WasmFunction } from './wasm-asm.js';
+
+/** Columns per panel of a packed B. */
+export const PANEL = 8;
+
+/** The parameters of the plain functions, in order (all i32). */
+const A = 0, B = 1, C = 2, M = 3, K = 4, LDA = 5, LDC = 6, P0 = 7, P1 = 8;
+/** The epilogue's extra parameters. */
+const BIAS = 9, ALPHA = 10;
+
+/** One function: MR rows per block, with or without the bias + activation epilogue. */
+function gemmFunction(mr: 1 | 4, act: boolean): WasmFunction {
+  const params = act ? [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32] : new Array<number>(9).fill(I32);
+  let next = params.length;
+  const P = next++, I = next++, BB = next++, BEND = next++, CROW = next++;
+  const R = Array.from({ length: mr }, () => next++);
+  const i32Locals = next - params.length;
+  const ACC = Array.from({ length: 2 * mr }, () => next++);
+  const B0 = next++, B1 = next++, S = next++;
+  const v128Locals = next - params.length - i32Locals;
+  const { get, set, tee, i32, i32Add, i32Mul, i32GeU, i32LtU } = op;
+  const body: number[] = [];
+  const e = (...xs: number[][]) => {
+    for (const x of xs) body.push(...x);
+  };
+  e(get(P0), set(P));
+  e(op.block, get(P), get(P1), i32GeU, op.brIf(0), op.loop); // panels
+  e(i32(0), set(I));
+  e(op.block, get(I), get(M), i32GeU, op.brIf(0), op.loop); // row blocks
+  // R[r] = a + (i + r)·lda
+  e(get(A), get(I), get(LDA), i32Mul, i32Add, tee(R[0]));
+  for (let r = 1; r < mr; r++) e(get(LDA), i32Add, tee(R[r]));
+  body.push(0x1a); // drop the last tee's value
+  // bb = b + p·K·32; bEnd = bb + K·32
+  e(get(B), get(P), get(K), i32Mul, i32(4 * PANEL), i32Mul, i32Add, tee(BB), get(K), i32(4 * PANEL), i32Mul, i32Add, set(BEND));
+  for (const a of ACC) e(zeroF32x4(), set(a));
+  e(op.loop);
+  e(get(BB), load(0), set(B0), get(BB), load(16), set(B1));
+  for (let r = 0; r < mr; r++) {
+    e(get(R[r]), loadSplat(0), set(S));
+    e(get(ACC[2 * r]), get(S), get(B0), f32x4.mul, f32x4.add, set(ACC[2 * r]));
+    e(get(ACC[2 * r + 1]), get(S), get(B1), f32x4.mul, f32x4.add, set(ACC[2 * r + 1]));
+    e(get(R[r]), i32(4), i32Add, set(R[r]));
+  }
+  e(get(BB), i32(4 * PANEL), i32Add, tee(BB), get(BEND), i32LtU, op.brIf(0), op.end);
+  // crow = c + i·ldc + p·32
+  e(get(C), get(I), get(LDC), i32Mul, i32Add, get(P), i32(4 * PANEL), i32Mul, i32Add, set(CROW));
+  for (let r = 0; r < mr; r++) {
+    for (const half of [0, 1]) {
+      const acc = ACC[2 * r + half];
+      if (act) {
+        // v = acc + bias[p·8 + 4·half …]; acc = max(v, α·v)
+        e(get(acc), get(BIAS), get(P), i32(4 * PANEL), i32Mul, i32Add, load(16 * half), f32x4.add, tee(acc));
+        e(get(acc), get(ALPHA), f32x4.splat, f32x4.mul, f32x4.max, set(acc));
+      }
+      e(get(CROW), get(acc), store(16 * half));
+    }
+    e(get(CROW), get(LDC), i32Add, set(CROW));
+  }
+  e(get(I), i32(mr), i32Add, tee(I), get(M), i32LtU, op.brIf(0), op.end, op.end); // row blocks
+  e(get(P), i32(1), i32Add, tee(P), get(P1), i32LtU, op.brIf(0), op.end, op.end); // panels
+  return {
+    name: `gemm${mr}${act ? 'Act' : ''}`,
+    params,
+    locals: [...new Array<number>(i32Locals).fill(I32), ...new Array<number>(v128Locals).fill(V128)],
+    body,
+  };
+}
+
+/** The four functions of the module doc. */
+export function gemmFunctions(): WasmFunction[] {
+  return [gemmFunction(4, false), gemmFunction(1, false), gemmFunction(4, true), gemmFunction(1, true)];
+}
+
+/** The exported functions (byte offsets, counts; alpha an f32). */
+export interface SimdGemm {
+  gemm4(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number): void;
+  gemm1(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number): void;
+  gemm4Act(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number): void;
+  gemm1Act(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number): void;
+}
+
+/**
+ * `C = A · B` for rows 0 … M−1 (any M) and panels p0 … p1−1: blocks of 4 rows, then single rows; with
+ * `bias` (a byte offset) the epilogue `max(v, α·v)`, v = A·B + bias.
+ */
+export function gemmRows(
+  k: SimdGemm, a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number,
+  bias?: number, alpha = 1,
+): void {
+  const m4 = M - (M % 4);
+  const tailA = a + m4 * lda;
+  const tailC = c + m4 * ldc;
+  if (bias === undefined) {
+    if (m4 > 0) k.gemm4(a, b, c, m4, K, lda, ldc, p0, p1);
+    if (M > m4) k.gemm1(tailA, b, tailC, M - m4, K, lda, ldc, p0, p1);
+  } else {
+    if (m4 > 0) k.gemm4Act(a, b, c, m4, K, lda, ldc, p0, p1, bias, alpha);
+    if (M > m4) k.gemm1Act(tailA, b, tailC, M - m4, K, lda, ldc, p0, p1, bias, alpha);
+  }
+}
+
+/** B `[K, N]` (row-major, N a multiple of 8) packed into panels `[N/8, K, 8]`, written to `out`. */
+export function packPanels(b: Float32Array, K: number, N: number, out: Float32Array): void {
+  for (let p = 0; p < N / PANEL; p++) {
+    for (let k = 0; k < K; k++) {
+      const src = k * N + p * PANEL;
+      const dst = (p * K + k) * PANEL;
+      for (let j = 0; j < PANEL; j++) out[dst + j] = b[src + j];
+    }
+  }
+}
