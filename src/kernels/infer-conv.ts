@@ -21,12 +21,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './util.js';
 import { backendMemory } from './util.js';
 import { winogradArgs } from './tasks.js';
-import { parallelFor } from './thread-pool.js';
+import { kernelThreadPool, parallelFor } from './thread-pool.js';
 import { bindSimd, simdSupported } from './simd.js';
 import { PANEL, packPanels } from './simd-gemm.js';
 import type { WinogradGeometry } from './winograd.js';
 import { filterTransform, tileCount } from './winograd.js';
-import { scratchFloats } from './winograd-rows.js';
+import { chunkedArgs, scratchFloats } from './winograd-rows.js';
 
 /** The kernel's name in TF.js's registry (wasm backend only). */
 export const INFER_CONV_KERNEL = 'YOLOv2InferConv2D';
@@ -114,6 +114,64 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
   }
   // 'same' padding of a 3×3 stride-1 convolution: one row and column on each side
   const g: WinogradGeometry = { batch, inH: H, inW: W, inC, outH: H, outW: W, outC, pt: 1, pl: 1 };
+  if (chunked(g)) winogradChunked(backend, x, w, bias, alpha, g, y);
+  else winogradWhole(backend, x, w, bias, alpha, g, y);
+  return y;
+}
+
+/** Bytes of one chunk's scratch (its V and M rows) aimed at: about half a core's L2 cache. */
+const CHUNK_BYTES = 512 * 1024;
+
+/** How the Winograd tiles are chunked (tests and benchmarks change it; see {@link setInferConvChunking}). */
+let chunking: { mode: 'auto' | 'always' | 'never'; tiles?: number } = { mode: 'auto' };
+
+/**
+ * Override the chunking of {@link chunked}: 'always' (when inC is a multiple of 4 and there are two
+ * chunks), 'never', or 'auto'; `tiles` fixes the tiles per chunk. For tests and benchmarks.
+ * @internal
+ */
+export function setInferConvChunking(c: { mode: 'auto' | 'always' | 'never'; tiles?: number }): void {
+  chunking = { ...c };
+}
+
+function chunkTiles(g: WinogradGeometry): number {
+  return chunking.tiles ?? Math.max(16, Math.min(1024, Math.floor(CHUNK_BYTES / (64 * (g.inC + g.outC)))));
+}
+
+/**
+ * Whether the tiles go in chunks, each transformed, multiplied and transformed back while in cache
+ * (reading the filter transform once per chunk), rather than each phase over all tiles (writing and
+ * reading back V and M once): chunks when there are several and the filter transform is small
+ * (≤ 2 MiB: 128 × 256 channels).
+ */
+function chunked(g: WinogradGeometry): boolean {
+  if (chunking.mode === 'never' || g.inC % 4 !== 0) return false;
+  return tileCount(g) >= 2 * chunkTiles(g) && (chunking.mode === 'always' || g.inC * g.outC <= 32768);
+}
+
+function winogradChunked(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias: TensorInfo, alpha: number, g: WinogradGeometry, y: TensorInfo): void {
+  const T = tileCount(g);
+  const chunk = chunkTiles(g);
+  const parts = (kernelThreadPool()?.helpers ?? 0) + 1;
+  const scratchBytes = 64 * chunk * (g.inC + g.outC);
+  const scratch = backend.makeOutput([parts * scratchBytes / 4 + 2 * scratchFloats(g)], 'float32');
+  try {
+    const heap = heapOf(backend); // after the allocations: a growing heap replaces the buffer
+    const base = offset(backend, scratch);
+    const zero = base + parts * scratchBytes;
+    (backend.typedArrayFromHeap(scratch) as Float32Array).fill(0, (zero - base) / 4);
+    const a = chunkedArgs({
+      x: offset(backend, x), y: offset(backend, y), g, U: offset(backend, w), bias: offset(backend, bias), alpha,
+      zero, sink: zero + 4 * scratchFloats(g), chunk, scratch: base, scratchBytes,
+    });
+    parallelFor('wgChunks', heap, a, Math.ceil(T / chunk), 1);
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+}
+
+function winogradWhole(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias: TensorInfo, alpha: number, g: WinogradGeometry, y: TensorInfo): void {
+  const { inC, outC } = g;
   const T = tileCount(g);
   const V = backend.makeOutput([16, T, inC], 'float32');
   const M = backend.makeOutput([16, T, outC], 'float32');
@@ -139,5 +197,4 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
     backend.disposeData(M.dataId);
     backend.disposeData(scratch.dataId);
   }
-  return y;
 }

@@ -10,6 +10,7 @@
  * @internal
  * @packageDocumentation
  */
+import { PANEL, gemmRows, type SimdGemm } from './simd-gemm.js';
 import type { SimdWinograd } from './simd-winograd.js';
 import type { WinogradGeometry } from './winograd.js';
 
@@ -92,5 +93,54 @@ export function outputTransformRows(
     const z = Math.min(tx1, full);
     if (tx0 < z) call(tx0, z - tx0);
     for (let tx = Math.max(tx0, z); tx < tx1; tx++) call(tx, 1);
+  }
+}
+
+/** Everything a chunked Winograd convolution needs (byte offsets into the heap). */
+export interface ChunkedWinograd {
+  x: number; y: number; g: WinogradGeometry;
+  /** The packed filter transform `[16, outC/8, inC, 8]`. */
+  U: number;
+  bias: number; alpha: number; zero: number; sink: number;
+  /** Tiles per chunk. */
+  chunk: number;
+  /** Scratch of part k at `scratch + k·scratchBytes`: V `[16, chunk, inC]`, then M `[16, chunk, outC]`. */
+  scratch: number; scratchBytes: number;
+}
+
+/** The numbers of a {@link ChunkedWinograd} as task arguments, and back. */
+export function chunkedArgs(c: ChunkedWinograd): number[] {
+  const { g } = c;
+  return [c.x, c.y, g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.pt, g.pl, c.U, c.bias, c.alpha, c.zero, c.sink, c.chunk, c.scratch, c.scratchBytes];
+}
+
+function chunkedAt(a: readonly number[]): ChunkedWinograd {
+  const [x, y, batch, inH, inW, inC, outH, outW, outC, pt, pl, U, bias, alpha, zero, sink, chunk, scratch, scratchBytes] = a;
+  return { x, y, g: { batch, inH, inW, inC, outH, outW, outC, pt, pl }, U, bias, alpha, zero, sink, chunk, scratch, scratchBytes };
+}
+
+/**
+ * Chunks lo … hi−1 of a Winograd convolution, each done whole while its data are in cache: the input
+ * transform of its tiles, the 16 products (all panels), the output transform. Part `part` uses its
+ * own scratch. inC and outC multiples of 4 and 8.
+ */
+export function winogradChunks(k: SimdWinograd & SimdGemm, a: readonly number[], lo: number, hi: number, part: number): void {
+  const c = chunkedAt(a);
+  const { g } = c;
+  const T = Math.ceil(g.outH / 2) * Math.ceil(g.outW / 2) * g.batch;
+  const inC4 = 4 * g.inC;
+  const outC4 = 4 * g.outC;
+  const V = c.scratch + part * c.scratchBytes;
+  const M = V + 16 * c.chunk * inC4;
+  for (let ch = lo; ch < hi; ch++) {
+    const t0 = ch * c.chunk;
+    const t1 = Math.min(T, t0 + c.chunk);
+    // rows of chunk tiles t0 … t1−1 land at rows 0 … t1−t0−1 of the scratch matrices
+    inputTransformRows(k, c.x, g, Array.from({ length: 16 }, (_, xi) => V + xi * c.chunk * inC4 - t0 * inC4), c.zero, t0, t1);
+    for (let xi = 0; xi < 16; xi++) {
+      gemmRows(k, V + xi * c.chunk * inC4, c.U + xi * g.inC * outC4, M + xi * c.chunk * outC4, t1 - t0, g.inC, inC4, outC4, 0, g.outC / PANEL);
+    }
+    const Mrows = Array.from({ length: 16 }, (_, xi) => M + xi * c.chunk * outC4 - t0 * outC4);
+    outputTransformRows(k, c.y, g, Mrows, c.bias, c.alpha, c.sink, t0, t1);
   }
 }

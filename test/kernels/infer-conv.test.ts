@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
-  WINOGRAD_INFER_MIN_CHANNELS, inferConv2d, inferConvEligible, inferConvWeights,
+  WINOGRAD_INFER_MIN_CHANNELS, inferConv2d, inferConvEligible, inferConvWeights, setInferConvChunking,
 } from '../../src/kernels/infer-conv.js';
 import { FoldedConv2D } from '../../src/models/index.js';
 import { randn, rng } from '../helpers.js';
@@ -61,26 +61,34 @@ describe('inferConvEligible', () => {
 describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
   // odd sizes: the last tile row and column are half outside the output; batch 2: tiles of both images;
   // 13 rows of 1×1 products: three blocks of 4 and one single row
-  for (const [label, shape, outC, alpha, k] of [
-    ['3×3, leaky, 5×7, batch 2', [2, 5, 7, 8], 16, 0.1, 3],
+  for (const [label, shape, outC, alpha, k, chunkTiles] of [
+    ['3×3, leaky, 12×10, batch 2, in chunks of 7 tiles (the last one short)', [2, 12, 10, 16], 16, 0.1, 3, 7],
+    ['3×3, linear, 9×11, batch 1, in chunks of 5 tiles', [1, 9, 11, 8], 24, 1, 3, 5],
+    ['3×3, leaky, 5×7, batch 2 (whole)', [2, 5, 7, 8], 16, 0.1, 3],
     ['3×3, linear, 4×4, batch 1 (6 channels: the JS input transform)', [1, 4, 4, 6], 8, 1, 3],
     ['3×3, leaky, 12×10, batch 2 (runs of interior tiles)', [2, 12, 10, 16], 16, 0.1, 3],
     ['3×3, leaky, 1×1 image (all taps but the centre outside)', [1, 1, 1, 4], 8, 0.1, 3],
     ['1×1, leaky, 13 pixels', [1, 1, 13, 5], 24, 0.1, 1],
     ['1×1, linear, 2×3×3', [2, 3, 3, 7], 8, 1, 1],
-  ] as const) {
+  ] as Array<readonly [string, readonly number[], number, number, number, number?]>) {
     it(`equals the direct convolution + bias + activation within 1e-5 relative: ${label}`, () => {
       const r = rng(11);
       const n = shape.reduce((a: number, b: number) => a * b, 1);
       const x = randn(r, n);
       const w = randn(r, k * k * shape[3] * outC);
       const bias = randn(r, outC);
-      const xt = tf.tensor4d(x, [...shape]);
+      const xt = tf.tensor4d(x, [...shape] as [number, number, number, number]);
       const wt = tf.tensor4d(w, [k, k, shape[3], outC]);
       const bt = tf.tensor1d(bias);
       const prepared = inferConvWeights(wt);
       const before = tf.memory().numTensors;
-      const y = inferConv2d(xt, prepared, bt, alpha);
+      setInferConvChunking(chunkTiles ? { mode: 'always', tiles: chunkTiles } : { mode: 'never' });
+      let y: tf.Tensor;
+      try {
+        y = inferConv2d(xt, prepared, bt, alpha);
+      } finally {
+        setInferConvChunking({ mode: 'auto' });
+      }
       expect(tf.memory().numTensors).toBe(before + 1);
       expect(y.shape).toEqual([shape[0], shape[1], shape[2], outC]);
       expect(maxRelErr(y.dataSync(), reference(x, w, bias, [...shape], outC, alpha, k))).toBeLessThan(1e-5);
