@@ -6,6 +6,8 @@
  * - 3×3 'same' convolutions by Winograd F(2×2, 3×3) (`winograd.ts`): the input transform, 16 matrix
  *   products `[tiles, inC] × [inC, outC]`, and one output pass that also adds the bias and applies the
  *   activation. Per 2×2 output tile that is 16 multiplications per channel pair instead of 36.
+ * - 3×3 'same' convolutions with fewer input channels (a detector's first layer) directly, as three
+ *   products per output row over a padded copy of the input (`direct-conv-rows.ts`).
  * - 1×1 convolutions as one matrix product `[B·H·W, inC] × [inC, outC]` with the bias and activation
  *   in its epilogue.
  *
@@ -41,8 +43,7 @@ const MIN_PANELS_PER_PART = 2;
 /**
  * Whether {@link inferConv2d} runs `x [B, H, W, inC] ⊛ w [kh, kw, inC, outC]` with these strides,
  * dilations, padding and leaky slope: on the wasm backend with WebAssembly SIMD, stride and dilation 1,
- * outC a multiple of 8, 0 ≤ α ≤ 1, and either 3×3 'same' with inC ≥ {@link WINOGRAD_INFER_MIN_CHANNELS}
- * or 1×1.
+ * outC a multiple of 8, 0 ≤ α ≤ 1, and either 3×3 'same' or 1×1.
  */
 export function inferConvEligible(
   xShape: readonly number[], filterShape: readonly number[], strides: readonly number[], dilations: readonly number[], padding: string,
@@ -52,13 +53,15 @@ export function inferConvEligible(
   const [kh, kw, inC, outC] = filterShape;
   const plain = strides.every((s) => s === 1) && dilations.every((d) => d === 1) && outC % PANEL === 0 && alpha >= 0 && alpha <= 1;
   if (!plain || xShape[3] !== inC || !simdSupported()) return false;
-  return (kh === 3 && kw === 3 && padding === 'same' && inC >= WINOGRAD_INFER_MIN_CHANNELS) || (kh === 1 && kw === 1);
+  return (kh === 3 && kw === 3 && padding === 'same') || (kh === 1 && kw === 1);
 }
 
 /**
- * The weights of {@link inferConv2d} for an HWIO filter: for 3×3, its Winograd transform (16 matrices
- * `[inC, outC]`) with each matrix packed in panels, `[16, outC/8, inC, 8]`; for 1×1, the `[inC, outC]`
- * matrix packed, `[outC/8, inC, 8]`. The caller owns the tensor.
+ * The weights of {@link inferConv2d} for an HWIO filter: for 3×3 with at least
+ * {@link WINOGRAD_INFER_MIN_CHANNELS} input channels, its Winograd transform (16 matrices `[inC, outC]`)
+ * with each matrix packed in panels, `[16, outC/8, inC, 8]`; for 3×3 with fewer, the three filter rows
+ * `[3·inC, outC]` packed, `[3, outC/8, 3·inC, 8]`; for 1×1, the `[inC, outC]` matrix packed,
+ * `[outC/8, inC, 8]`. The caller owns the tensor.
  */
 export function inferConvWeights(filter: tf.Tensor4D): tf.Tensor {
   const [kh, kw, inC, outC] = filter.shape;
@@ -70,6 +73,12 @@ export function inferConvWeights(filter: tf.Tensor4D): tf.Tensor {
     return tf.tensor3d(packed, [outC / PANEL, inC, PANEL]);
   }
   if (kh !== 3 || kw !== 3) throw new Error(`inferConvWeights: expected a 3×3 or 1×1 filter, got [${filter.shape.join(', ')}]`);
+  if (inC < WINOGRAD_INFER_MIN_CHANNELS) {
+    const rowFloats = 3 * n;
+    const packed = new Float32Array(3 * rowFloats);
+    for (let ky = 0; ky < 3; ky++) packPanels(w.subarray(ky * rowFloats, (ky + 1) * rowFloats), 3 * inC, outC, packed.subarray(ky * rowFloats, (ky + 1) * rowFloats));
+    return tf.tensor4d(packed, [3, outC / PANEL, 3 * inC, PANEL]);
+  }
   const U = Array.from({ length: 16 }, () => new Float32Array(n));
   filterTransform(w, inC, outC, U);
   const packed = new Float32Array(16 * n);
@@ -112,11 +121,38 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
     parallelFor('gemmAct', heap, args8, outC / PANEL, MIN_PANELS_PER_PART);
     return y;
   }
+  if (w.shape[0] === 3) {
+    directConv(backend, x, w, bias, alpha, y);
+    return y;
+  }
   // 'same' padding of a 3×3 stride-1 convolution: one row and column on each side
   const g: WinogradGeometry = { batch, inH: H, inW: W, inC, outH: H, outW: W, outC, pt: 1, pl: 1 };
   if (chunked(g)) winogradChunked(backend, x, w, bias, alpha, g, y);
   else winogradWhole(backend, x, w, bias, alpha, g, y);
   return y;
+}
+
+/** The direct 3×3 convolution of `direct-conv-rows.ts` over a zero-padded copy of x. */
+function directConv(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias: TensorInfo, alpha: number, y: TensorInfo): void {
+  const [batch, H, W, inC] = x.shape;
+  const outC = w.shape[1] * PANEL;
+  const xp = backend.makeOutput([batch, H + 2, W + 2, inC], 'float32');
+  try {
+    const heap = heapOf(backend); // after the allocation: a growing heap replaces the buffer
+    const src = backend.typedArrayFromHeap(x) as Float32Array;
+    const dst = backend.typedArrayFromHeap(xp) as Float32Array;
+    const row = W * inC;
+    dst.fill(0);
+    for (let r = 0; r < batch * H; r++) {
+      const b = Math.floor(r / H);
+      const at = ((b * (H + 2) + (r - b * H) + 1) * (W + 2) + 1) * inC;
+      dst.set(src.subarray(r * row, (r + 1) * row), at);
+    }
+    const a = [offset(backend, xp), offset(backend, w), offset(backend, y), H, W, inC, outC, offset(backend, bias), alpha];
+    parallelFor('directConv', heap, a, batch * H, 4);
+  } finally {
+    backend.disposeData(xp.dataId);
+  }
 }
 
 /** Bytes of one chunk's scratch (its V and M rows) aimed at: about half a core's L2 cache. */

@@ -5,13 +5,15 @@
  *
  * Each step of the inner loop loads one row of a panel (two f32x4) and one value of each of MR rows of A
  * (`v128.load32_splat`), and adds the products to MR × 8 accumulators held in locals; the K loop runs
- * over a panel that stays in the L1 cache while all row blocks of A pass by. Four functions are
+ * over a panel that stays in the L1 cache while all row blocks of A pass by. Eight functions are
  * assembled, for MR = 4 and MR = 1 (the rows left over), each plain or with an epilogue that adds a
- * bias and applies a leaky ReLU `max(v, α·v)` (0 ≤ α ≤ 1; α = 1 is linear):
+ * bias and applies a leaky ReLU `max(v, α·v)` (0 ≤ α ≤ 1; α = 1 is linear), each writing C or adding
+ * to it:
  *
  * - `gemm4(a, b, c, M, K, lda, ldc, p0, p1)`, `gemm1(…)`: panels p0 … p1−1, rows 0 … M−1 (M a multiple
  *   of MR);
- * - `gemm4Act(…, bias, alpha)`, `gemm1Act(…)`: the same, then `c = max(v, α·v)`, v = A·B + bias.
+ * - `gemm4Act(…, bias, alpha)`, `gemm1Act(…)`: the same, then `c = max(v, α·v)`, v = A·B + bias;
+ * - `gemm4Acc`, `gemm1Acc`, `gemm4AccAct`, `gemm1AccAct`: the same with `c + A·B` in place of A·B.
  *
  * The sums run over k in order, one float32 product and one float32 addition at a time, as a plain loop
  * would.
@@ -29,8 +31,8 @@ const A = 0, B = 1, C = 2, M = 3, K = 4, LDA = 5, LDC = 6, P0 = 7, P1 = 8;
 /** The epilogue's extra parameters. */
 const BIAS = 9, ALPHA = 10;
 
-/** One function: MR rows per block, with or without the bias + activation epilogue. */
-function gemmFunction(mr: 1 | 4, act: boolean): WasmFunction {
+/** One function: MR rows per block, with or without the bias + activation epilogue, adding to C or not. */
+function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean): WasmFunction {
   const params = act ? [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32] : new Array<number>(9).fill(I32);
   let next = params.length;
   const P = next++, I = next++, BB = next++, BEND = next++, CROW = next++;
@@ -68,56 +70,61 @@ function gemmFunction(mr: 1 | 4, act: boolean): WasmFunction {
   e(get(C), get(I), get(LDC), i32Mul, i32Add, get(P), i32(4 * PANEL), i32Mul, i32Add, set(CROW));
   for (let r = 0; r < mr; r++) {
     for (const half of [0, 1]) {
-      const acc = ACC[2 * r + half];
+      const a = ACC[2 * r + half];
+      if (acc) e(get(CROW), load(16 * half), get(a), f32x4.add, set(a)); // c + A·B
       if (act) {
         // v = acc + bias[p·8 + 4·half …]; acc = max(v, α·v)
-        e(get(acc), get(BIAS), get(P), i32(4 * PANEL), i32Mul, i32Add, load(16 * half), f32x4.add, tee(acc));
-        e(get(acc), get(ALPHA), f32x4.splat, f32x4.mul, f32x4.max, set(acc));
+        e(get(a), get(BIAS), get(P), i32(4 * PANEL), i32Mul, i32Add, load(16 * half), f32x4.add, tee(a));
+        e(get(a), get(ALPHA), f32x4.splat, f32x4.mul, f32x4.max, set(a));
       }
-      e(get(CROW), get(acc), store(16 * half));
+      e(get(CROW), get(a), store(16 * half));
     }
     e(get(CROW), get(LDC), i32Add, set(CROW));
   }
   e(get(I), i32(mr), i32Add, tee(I), get(M), i32LtU, op.brIf(0), op.end, op.end); // row blocks
   e(get(P), i32(1), i32Add, tee(P), get(P1), i32LtU, op.brIf(0), op.end, op.end); // panels
   return {
-    name: `gemm${mr}${act ? 'Act' : ''}`,
+    name: `gemm${mr}${acc ? 'Acc' : ''}${act ? 'Act' : ''}`,
     params,
     locals: [...new Array<number>(i32Locals).fill(I32), ...new Array<number>(v128Locals).fill(V128)],
     body,
   };
 }
 
-/** The four functions of the module doc. */
+/** The eight functions of the module doc. */
 export function gemmFunctions(): WasmFunction[] {
-  return [gemmFunction(4, false), gemmFunction(1, false), gemmFunction(4, true), gemmFunction(1, true)];
+  return [false, true].flatMap((acc) => [false, true].flatMap((act) => [gemmFunction(4, act, acc), gemmFunction(1, act, acc)]));
 }
+
+type Plain = (a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number) => void;
+type WithAct = (a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number) => void;
 
 /** The exported functions (byte offsets, counts; alpha an f32). */
 export interface SimdGemm {
-  gemm4(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number): void;
-  gemm1(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number): void;
-  gemm4Act(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number): void;
-  gemm1Act(a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number): void;
+  gemm4: Plain; gemm1: Plain; gemm4Act: WithAct; gemm1Act: WithAct;
+  gemm4Acc: Plain; gemm1Acc: Plain; gemm4AccAct: WithAct; gemm1AccAct: WithAct;
 }
 
 /**
- * `C = A · B` for rows 0 … M−1 (any M) and panels p0 … p1−1: blocks of 4 rows, then single rows; with
- * `bias` (a byte offset) the epilogue `max(v, α·v)`, v = A·B + bias.
+ * `C = A · B` (or with `accumulate`, `C += A · B`) for rows 0 … M−1 (any M) and panels p0 … p1−1:
+ * blocks of 4 rows, then single rows; with `bias` (a byte offset) the epilogue `max(v, α·v)`,
+ * v = that sum + bias.
  */
 export function gemmRows(
   k: SimdGemm, a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number,
-  bias?: number, alpha = 1,
+  bias?: number, alpha = 1, accumulate = false,
 ): void {
   const m4 = M - (M % 4);
   const tailA = a + m4 * lda;
   const tailC = c + m4 * ldc;
   if (bias === undefined) {
-    if (m4 > 0) k.gemm4(a, b, c, m4, K, lda, ldc, p0, p1);
-    if (M > m4) k.gemm1(tailA, b, tailC, M - m4, K, lda, ldc, p0, p1);
+    const [f4, f1] = accumulate ? [k.gemm4Acc, k.gemm1Acc] : [k.gemm4, k.gemm1];
+    if (m4 > 0) f4(a, b, c, m4, K, lda, ldc, p0, p1);
+    if (M > m4) f1(tailA, b, tailC, M - m4, K, lda, ldc, p0, p1);
   } else {
-    if (m4 > 0) k.gemm4Act(a, b, c, m4, K, lda, ldc, p0, p1, bias, alpha);
-    if (M > m4) k.gemm1Act(tailA, b, tailC, M - m4, K, lda, ldc, p0, p1, bias, alpha);
+    const [f4, f1] = accumulate ? [k.gemm4AccAct, k.gemm1AccAct] : [k.gemm4Act, k.gemm1Act];
+    if (m4 > 0) f4(a, b, c, m4, K, lda, ldc, p0, p1, bias, alpha);
+    if (M > m4) f1(tailA, b, tailC, M - m4, K, lda, ldc, p0, p1, bias, alpha);
   }
 }
 

@@ -16,6 +16,7 @@ import { maxPoolGrad2x2 } from './max-pool-grad.js';
 import { simdFor } from './simd.js';
 import { gemmRows } from './simd-gemm.js';
 import { inputTransformRows, outputTransformRows, winogradChunks } from './winograd-rows.js';
+import { directConvRows } from './direct-conv-rows.js';
 import type { WinogradGeometry } from './winograd.js';
 import {
   filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, outputTransformAct, transpose,
@@ -109,6 +110,8 @@ export const KERNEL_TASKS = {
   /** tiles, on the SIMD functions (outC a multiple of 4): a = [y, …winograd geometry, …16 M, bias, alpha, sink] */
   wgOutputSimd: (heap, a, lo, hi) =>
     outputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(10, 26), a[26], a[27], a[28], lo, hi),
+  /** output rows of a 3×3 convolution with few input channels: a = [xp, w, y, H, W, inC, outC, bias, alpha] */
+  directConv: (heap, a, lo, hi) => directConvRows(simdOrThrow(heap), a, lo, hi),
   /** chunks of tiles, each transformed, multiplied and transformed back whole: a = chunkedArgs(…) */
   wgChunks: (heap, a, lo, hi, part) => winogradChunks(simdOrThrow(heap), a, lo, hi, part),
   /** tiles: a = [dy, …winograd geometry, …16 E] */

@@ -20,9 +20,9 @@ describe('the SIMD matrix products (simd-gemm)', () => {
   for (const [M, K, N, p0, p1] of [
     [1, 1, 8, 0, 1], [3, 5, 8, 0, 1], [4, 17, 16, 0, 2], [13, 33, 24, 0, 3], [13, 33, 24, 1, 3], [9, 64, 32, 2, 3],
   ] as const) {
-    for (const act of [false, true]) {
-      it(`C = A·B${act ? ' + bias, leaky 0.1' : ''} for M=${M}, K=${K}, N=${N}, panels ${p0}…${p1 - 1}: equals a float64 loop within 1e-6 of Σ|terms|`, () => {
-        const r = rng(M * 1000 + K * 10 + N + (act ? 7 : 0));
+    for (const [act, acc] of [[false, false], [true, false], [false, true], [true, true]]) {
+      it(`C = ${acc ? 'C + ' : ''}A·B${act ? ' + bias, leaky 0.1' : ''} for M=${M}, K=${K}, N=${N}, panels ${p0}…${p1 - 1}: equals a float64 loop within 1e-6 of Σ|terms|`, () => {
+        const r = rng(M * 1000 + K * 10 + N + (act ? 7 : 0) + (acc ? 3 : 0));
         const a = randn(r, M * K);
         const b = randn(r, K * N);
         const bias = randn(r, N);
@@ -35,17 +35,19 @@ describe('the SIMD matrix products (simd-gemm)', () => {
         const biasAt = put(bias, M * K + K * N);
         const cFloats = M * K + K * N + N;
         const sentinel = new Float32Array(M * N).fill(12345);
+        const c0 = randn(r, M * N); // what C holds before an accumulating product
+        if (acc) sentinel.set(c0);
         const cAt = put(sentinel, cFloats);
-        gemmRows(k, aAt, bAt, cAt, M, K, 4 * K, 4 * N, p0, p1, act ? biasAt : undefined, 0.1);
+        gemmRows(k, aAt, bAt, cAt, M, K, 4 * K, 4 * N, p0, p1, act ? biasAt : undefined, 0.1, acc);
         const c = new Float32Array(memory.buffer, cAt, M * N);
         for (let i = 0; i < M; i++) {
           for (let j = 0; j < N; j++) {
             const inPanels = j >= p0 * PANEL && j < p1 * PANEL;
             if (!inPanels) {
-              expect(c[i * N + j]).toBe(12345); // columns of other panels are not written
+              expect(c[i * N + j]).toBe(acc ? c0[i * N + j] : 12345); // columns of other panels are not written
               continue;
             }
-            let s = act ? bias[j] : 0;
+            let s = (act ? bias[j] : 0) + (acc ? c0[i * N + j] : 0);
             let scale = Math.abs(s);
             for (let t = 0; t < K; t++) {
               s += a[i * K + t] * b[t * N + j];
