@@ -5,6 +5,7 @@ NCHW float32, random weights (timing only).
 
     /usr/bin/python3 bench/pytorch_infer.py                       # both models, 416, batch 1 and 8
     /usr/bin/python3 bench/pytorch_infer.py --models tiny --batches 1 --iters 5 --threads 2
+    /usr/bin/python3 bench/pytorch_infer.py --serve   # for bench/infer-vs-torch.bench.ts (lines on stdin)
 
 Needs Debian's CPU build of PyTorch (`apt-get install -y python3-torch`). Prints one JSON line per model,
 variant and batch: {"name":"infer-torch","model","variant":"eval"|"folded","inputSize","batch","medianMs",
@@ -15,6 +16,7 @@ import argparse
 import copy
 import json
 import statistics
+import sys
 import time
 
 import torch
@@ -132,6 +134,31 @@ def measure(model, x, iters, warmup=1):
     return times, cpu
 
 
+def record(name, variant, size, batch, iters, t, cpu):
+    med = statistics.median(t)
+    return json.dumps({
+        'name': 'infer-torch', 'model': 'tinyYOLOv2' if name == 'tiny' else 'yolov2', 'variant': variant,
+        'inputSize': size, 'batch': batch, 'medianMs': round(med, 3), 'minMs': round(min(t), 3),
+        'maxMs': round(max(t), 3), 'iterations': iters, 'cpuMedianMs': round(statistics.median(cpu), 3), 'msPerImage': round(med / batch, 1),
+        'threads': torch.get_num_threads(), 'torch': torch.__version__,
+    })
+
+
+def serve(a, gen):
+    models = {}
+    for name in ('tiny', 'yolov2'):
+        base = (Tiny if name == 'tiny' else YOLOv2)().eval()
+        randomise_bn(base, gen)
+        models[name] = {'eval': base, 'folded': fold(copy.deepcopy(base))}
+    print(json.dumps({'ready': True}), flush=True)
+    for line in sys.stdin:
+        name, batch, iters, variant = line.split()
+        batch, iters = int(batch), int(iters)
+        x = torch.rand(batch, 3, a.size, a.size, generator=gen)
+        t, cpu = measure(models[name][variant], x, iters)
+        print(record(name, variant, a.size, batch, iters, t, cpu), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--models', default='tiny,yolov2')
@@ -140,9 +167,14 @@ def main():
     p.add_argument('--iters', type=int, default=5)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--variants', default='eval,folded')
+    p.add_argument('--serve', action='store_true',
+                   help='build both models once, then answer stdin lines "<tiny|yolov2> <batch> <iters> <eval|folded>" with one JSON line each')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     gen = torch.Generator().manual_seed(0)
+    if a.serve:
+        serve(a, gen)
+        return
     for name in a.models.split(','):
         base = (Tiny if name == 'tiny' else YOLOv2)().eval()
         randomise_bn(base, gen)
@@ -153,13 +185,7 @@ def main():
             x = torch.rand(batch, 3, a.size, a.size, generator=gen)
             for variant in a.variants.split(','):
                 t, cpu = measure(variants[variant], x, a.iters)
-                med = statistics.median(t)
-                print(json.dumps({
-                    'name': 'infer-torch', 'model': 'tinyYOLOv2' if name == 'tiny' else 'yolov2', 'variant': variant,
-                    'inputSize': a.size, 'batch': batch, 'medianMs': round(med, 3), 'minMs': round(min(t), 3),
-                    'maxMs': round(max(t), 3), 'iterations': a.iters, 'cpuMedianMs': round(statistics.median(cpu), 3), 'msPerImage': round(med / batch, 1),
-                    'threads': torch.get_num_threads(), 'torch': torch.__version__,
-                }), flush=True)
+                print(record(name, variant, a.size, batch, a.iters, t, cpu), flush=True)
 
 
 if __name__ == '__main__':
