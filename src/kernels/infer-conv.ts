@@ -20,6 +20,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../errors.js';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './util.js';
 import { backendMemory } from './util.js';
 import { winogradArgs } from './tasks.js';
@@ -42,7 +43,8 @@ const MIN_PANELS_PER_PART = 2;
 
 /**
  * Whether {@link inferConv2d} runs `x [B, H, W, inC] ⊛ w [kh, kw, inC, outC]` with these strides,
- * dilations, padding and leaky slope: on the wasm backend with WebAssembly SIMD, stride and dilation 1,
+ * dilations, padding and leaky slope: on the wasm backend with WebAssembly SIMD (and its memory in
+ * reach), stride and dilation 1,
  * outC a multiple of 8, 0 ≤ α ≤ 1, and either 3×3 'same' or 1×1.
  */
 export function inferConvEligible(
@@ -52,7 +54,7 @@ export function inferConvEligible(
   if (tf.getBackend() !== 'wasm' || xShape.length !== 4 || filterShape.length !== 4) return false;
   const [kh, kw, inC, outC] = filterShape;
   const plain = strides.every((s) => s === 1) && dilations.every((d) => d === 1) && outC % PANEL === 0 && alpha >= 0 && alpha <= 1;
-  if (!plain || xShape[3] !== inC || !simdSupported()) return false;
+  if (!plain || xShape[3] !== inC || !simdSupported() || !backendMemory(tf.backend() as unknown as WasmBackendLike)) return false;
   return (kh === 3 && kw === 3 && padding === 'same') || (kh === 1 && kw === 1);
 }
 
@@ -91,6 +93,15 @@ export function inferConvWeights(filter: tf.Tensor4D): tf.Tensor {
  * stride 1; `alpha` the leaky slope (1: linear). Returns `[B, H, W, outC]`.
  */
 export function inferConv2d(x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor1D, alpha: number): tf.Tensor4D {
+  const inC = x.shape[3];
+  const ws = weights.shape;
+  const wantK = ws.length === 3 ? ws[1] : ws[0] === 3 ? 3 * inC : inC;
+  const fits = x.rank === 4 && ((ws.length === 3 && ws[2] === PANEL) || (ws.length === 4 && (ws[0] === 3 || ws[0] === 16) && ws[3] === PANEL));
+  if (!fits || (ws.length === 3 ? ws[1] : ws[2]) !== wantK || (ws.length === 3 && ws[1] !== inC)) {
+    throw new ShapeError(`inferConv2d: weights [${ws.join(', ')}] (from inferConvWeights) do not fit x [${x.shape.join(', ')}]`);
+  }
+  const outC = (ws.length === 3 ? ws[0] : ws[1]) * PANEL;
+  if (bias.rank !== 1 || bias.shape[0] !== outC) throw new ShapeError(`inferConv2d: bias must be [${outC}], got [${bias.shape.join(', ')}]`);
   if (!tf.getKernel(INFER_CONV_KERNEL, 'wasm')) {
     tf.registerKernel({ kernelName: INFER_CONV_KERNEL, backendName: 'wasm', kernelFunc: inferConvWasm as unknown as tf.KernelFunc });
   }
@@ -115,20 +126,22 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
   const [batch, H, W, inC] = x.shape;
   const outC = w.shape.length === 4 ? w.shape[1] * PANEL : w.shape[0] * PANEL;
   const y = backend.makeOutput([batch, H, W, outC], 'float32');
-  if (w.shape.length === 3) {
-    const heap = heapOf(backend);
-    const args8 = [offset(backend, x), offset(backend, w), offset(backend, y), batch * H * W, inC, outC, offset(backend, bias), alpha];
-    parallelFor('gemmAct', heap, args8, outC / PANEL, MIN_PANELS_PER_PART);
-    return y;
+  try {
+    if (w.shape.length === 3) {
+      const args8 = [offset(backend, x), offset(backend, w), offset(backend, y), batch * H * W, inC, outC, offset(backend, bias), alpha];
+      parallelFor('gemmAct', heapOf(backend), args8, outC / PANEL, MIN_PANELS_PER_PART);
+    } else if (w.shape[0] === 3) {
+      directConv(backend, x, w, bias, alpha, y);
+    } else {
+      // 'same' padding of a 3×3 stride-1 convolution: one row and column on each side
+      const g: WinogradGeometry = { batch, inH: H, inW: W, inC, outH: H, outW: W, outC, pt: 1, pl: 1 };
+      if (chunked(g)) winogradChunked(backend, x, w, bias, alpha, g, y);
+      else winogradWhole(backend, x, w, bias, alpha, g, y);
+    }
+  } catch (e) {
+    backend.disposeData(y.dataId); // nothing is left behind on an error
+    throw e;
   }
-  if (w.shape[0] === 3) {
-    directConv(backend, x, w, bias, alpha, y);
-    return y;
-  }
-  // 'same' padding of a 3×3 stride-1 convolution: one row and column on each side
-  const g: WinogradGeometry = { batch, inH: H, inW: W, inC, outH: H, outW: W, outC, pt: 1, pl: 1 };
-  if (chunked(g)) winogradChunked(backend, x, w, bias, alpha, g, y);
-  else winogradWhole(backend, x, w, bias, alpha, g, y);
   return y;
 }
 

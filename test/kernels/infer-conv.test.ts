@@ -5,6 +5,8 @@ import {
   WINOGRAD_INFER_MIN_CHANNELS, inferConv2d, inferConvEligible, inferConvWeights, setInferConvChunking,
 } from '../../src/kernels/infer-conv.js';
 import { FoldedConv2D } from '../../src/models/index.js';
+import { ShapeError } from '../../src/errors.js';
+import { setKernelThreadPool } from '../../src/kernels/thread-pool.js';
 import { randn, rng } from '../helpers.js';
 
 const backend = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
@@ -94,6 +96,36 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
       tf.dispose([xt, wt, bt, y, prepared]);
     });
   }
+
+  it('rejects weights or a bias that do not fit x with ShapeError', () => {
+    const x = tf.zeros([1, 4, 4, 16]) as tf.Tensor4D;
+    const w = inferConvWeights(tf.tidy(() => tf.zeros([3, 3, 8, 16])) as tf.Tensor4D); // prepared for 8 channels
+    const w16 = inferConvWeights(tf.tidy(() => tf.zeros([3, 3, 16, 16])) as tf.Tensor4D);
+    const b = tf.zeros([16]) as tf.Tensor1D;
+    const b8 = tf.zeros([8]) as tf.Tensor1D;
+    expect(() => inferConv2d(x, w, b, 0.1)).toThrow(ShapeError);
+    expect(() => inferConv2d(x, w16, b8, 0.1)).toThrow(/bias must be \[16\]/);
+    tf.dispose([x, w, w16, b, b8]);
+  });
+
+  it('leaves no tensor and no backend buffer behind when a part fails', () => {
+    const x = tf.zeros([1, 26, 26, 16]) as tf.Tensor4D;
+    const w = inferConvWeights(tf.tidy(() => tf.zeros([3, 3, 16, 16])) as tf.Tensor4D);
+    const b = tf.zeros([16]) as tf.Tensor1D;
+    const backendData = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    const tensors = tf.memory().numTensors;
+    const buffers = backendData();
+    // a pool whose helper fails: the kernel's parts on it throw
+    setKernelThreadPool({ helpers: 1, sharesHeap: () => true, post: () => undefined, wait: () => { throw new Error('helper failed'); } });
+    try {
+      expect(() => inferConv2d(x, w, b, 0.1)).toThrow('helper failed');
+    } finally {
+      setKernelThreadPool(null);
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backendData()).toBe(buffers);
+    tf.dispose([x, w, b]);
+  });
 
   it('gives FoldedConv2D the same outputs as tf.fused.conv2d; the transform follows new weights and goes with the layer', () => {
     const C = 64;
