@@ -22,14 +22,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './util.js';
-import { backendMemory } from './util.js';
+import { backendMemory, heapOf, offset } from './util.js';
 import { winogradArgs } from './tasks.js';
-import { kernelThreadPool, parallelFor } from './thread-pool.js';
-import { bindSimd, simdSupported } from './simd.js';
+import { parallelFor } from './thread-pool.js';
+import { simdSupported } from './simd.js';
 import { PANEL, packPanels } from './simd-gemm.js';
 import type { WinogradGeometry } from './winograd.js';
-import { filterTransform, tileCount } from './winograd.js';
-import { chunkedArgs, scratchFloats } from './winograd-rows.js';
+import { filterTransform } from './winograd.js';
+import { filterTransformM, type TileSize } from './winograd-matrices.js';
+import { chunked, winogradChunked, winogradWhole } from './winograd-infer.js';
+
+export { setInferConvChunking } from './winograd-infer.js';
 
 /** The kernel's name in TF.js's registry (wasm backend only). */
 export const INFER_CONV_KERNEL = 'YOLOv2InferConv2D';
@@ -59,33 +62,74 @@ export function inferConvEligible(
 }
 
 /**
- * The weights of {@link inferConv2d} for an HWIO filter: for 3×3 with at least
- * {@link WINOGRAD_INFER_MIN_CHANNELS} input channels, its Winograd transform (16 matrices `[inC, outC]`)
- * with each matrix packed in panels, `[16, outC/8, inC, 8]`; for 3×3 with fewer, the three filter rows
- * `[3·inC, outC]` packed, `[3, outC/8, 3·inC, 8]`; for 1×1, the `[inC, outC]` matrix packed,
- * `[outC/8, inC, 8]`. The caller owns the tensor.
+ * How {@link inferConv2d} runs an eligible convolution: 'gemm' (1×1), 'direct' (3×3 with fewer than
+ * {@link WINOGRAD_INFER_MIN_CHANNELS} input channels), 'winograd4' (F(4×4, 3×3), 36 products per 16
+ * outputs: 3×3 with inC a multiple of 4 on maps of {@link WINOGRAD4_PIXELS} pixels, or of 13 × 13
+ * and more with at least 512 input channels), else 'winograd2'
+ * (F(2×2, 3×3), 16 products per 4 outputs). The bounds are where F(4×4) measured faster on the
+ * benchmark machine (docs/benchmarks.md).
  */
-export function inferConvWeights(filter: tf.Tensor4D): tf.Tensor {
+export type InferConvPlan = 'gemm' | 'direct' | 'winograd2' | 'winograd4';
+
+/** Output pixels (H·W) for which F(4×4, 3×3) is used: from a 26 × 26 map to a 208 × 208 one. */
+export const WINOGRAD4_PIXELS = { min: 26 * 26, max: 208 * 208 } as const;
+
+/** The {@link InferConvPlan} for x `[B, H, W, inC]` and an eligible filter `[kh, kw, inC, outC]`. */
+export function inferConvPlan(xShape: readonly number[], filterShape: readonly number[]): InferConvPlan {
+  const inC = filterShape[2];
+  if (filterShape[0] === 1) return 'gemm';
+  if (inC < WINOGRAD_INFER_MIN_CHANNELS) return 'direct';
+  const pixels = xShape[1] * xShape[2];
+  const mapFits = (pixels >= WINOGRAD4_PIXELS.min || (pixels >= 13 * 13 && inC >= 512)) && pixels <= WINOGRAD4_PIXELS.max;
+  const four = plans.winograd4 && inC % 4 === 0 && mapFits;
+  return four ? 'winograd4' : 'winograd2';
+}
+
+/** Which plans may be chosen (benchmarks compare them; see {@link setInferConvPlans}). */
+const plans = { winograd4: true };
+
+/** Allow or forbid F(4×4, 3×3) in {@link inferConvPlan}. For tests and benchmarks. @internal */
+export function setInferConvPlans(p: { winograd4: boolean }): void {
+  plans.winograd4 = p.winograd4;
+}
+
+/**
+ * The weights of {@link inferConv2d} for an HWIO filter and a plan (the caller owns the tensor):
+ * - 'winograd2' / 'winograd4': the Winograd transform (16 or 36 matrices `[inC, outC]`), each matrix
+ *   packed in panels, `[16 | 36, outC/8, inC, 8]`;
+ * - 'direct': the three filter rows `[3·inC, outC]` packed, `[3, outC/8, 3·inC, 8]`;
+ * - 'gemm' (1×1): the `[inC, outC]` matrix packed, `[outC/8, inC, 8]`.
+ */
+export function inferConvWeights(filter: tf.Tensor4D, plan: InferConvPlan = defaultPlan(filter.shape)): tf.Tensor {
   const [kh, kw, inC, outC] = filter.shape;
   const w = filter.dataSync() as Float32Array;
   const n = inC * outC;
-  if (kh === 1 && kw === 1) {
+  if (plan === 'gemm') {
+    if (kh !== 1 || kw !== 1) throw new ShapeError(`inferConvWeights: 'gemm' needs a 1×1 filter, got [${filter.shape.join(', ')}]`);
     const packed = new Float32Array(n);
     packPanels(w, inC, outC, packed);
     return tf.tensor3d(packed, [outC / PANEL, inC, PANEL]);
   }
-  if (kh !== 3 || kw !== 3) throw new Error(`inferConvWeights: expected a 3×3 or 1×1 filter, got [${filter.shape.join(', ')}]`);
-  if (inC < WINOGRAD_INFER_MIN_CHANNELS) {
+  if (kh !== 3 || kw !== 3) throw new ShapeError(`inferConvWeights: '${plan}' needs a 3×3 filter, got [${filter.shape.join(', ')}]`);
+  if (plan === 'direct') {
     const rowFloats = 3 * n;
     const packed = new Float32Array(3 * rowFloats);
     for (let ky = 0; ky < 3; ky++) packPanels(w.subarray(ky * rowFloats, (ky + 1) * rowFloats), 3 * inC, outC, packed.subarray(ky * rowFloats, (ky + 1) * rowFloats));
     return tf.tensor4d(packed, [3, outC / PANEL, 3 * inC, PANEL]);
   }
-  const U = Array.from({ length: 16 }, () => new Float32Array(n));
-  filterTransform(w, inC, outC, U);
-  const packed = new Float32Array(16 * n);
+  const m = plan === 'winograd4' ? 4 : 2;
+  const mats = (m + 2) ** 2;
+  const U = Array.from({ length: mats }, () => new Float32Array(n));
+  if (m === 2) filterTransform(w, inC, outC, U);
+  else filterTransformM(w, inC, outC, 4, U);
+  const packed = new Float32Array(mats * n);
   U.forEach((u, k) => packPanels(u, inC, outC, packed.subarray(k * n, (k + 1) * n)));
-  return tf.tensor4d(packed, [16, outC / PANEL, inC, PANEL]);
+  return tf.tensor4d(packed, [mats, outC / PANEL, inC, PANEL]);
+}
+
+/** The plan of a filter alone (1×1, few channels, else F(2×2, 3×3)). */
+function defaultPlan(filterShape: readonly number[]): InferConvPlan {
+  return filterShape[0] === 1 ? 'gemm' : filterShape[2] < WINOGRAD_INFER_MIN_CHANNELS ? 'direct' : 'winograd2';
 }
 
 /**
@@ -96,7 +140,7 @@ export function inferConv2d(x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor1
   const inC = x.shape[3];
   const ws = weights.shape;
   const wantK = ws.length === 3 ? ws[1] : ws[0] === 3 ? 3 * inC : inC;
-  const fits = x.rank === 4 && ((ws.length === 3 && ws[2] === PANEL) || (ws.length === 4 && (ws[0] === 3 || ws[0] === 16) && ws[3] === PANEL));
+  const fits = x.rank === 4 && ((ws.length === 3 && ws[2] === PANEL) || (ws.length === 4 && [3, 16, 36].includes(ws[0]) && ws[3] === PANEL));
   if (!fits || (ws.length === 3 ? ws[1] : ws[2]) !== wantK || (ws.length === 3 && ws[1] !== inC)) {
     throw new ShapeError(`inferConv2d: weights [${ws.join(', ')}] (from inferConvWeights) do not fit x [${x.shape.join(', ')}]`);
   }
@@ -106,16 +150,6 @@ export function inferConv2d(x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor1
     tf.registerKernel({ kernelName: INFER_CONV_KERNEL, backendName: 'wasm', kernelFunc: inferConvWasm as unknown as tf.KernelFunc });
   }
   return tf.engine().runKernel(INFER_CONV_KERNEL, { x, w: weights, bias }, { alpha } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-}
-
-function offset(backend: WasmBackendLike, t: TensorInfo): number {
-  return backend.typedArrayFromHeap(t).byteOffset;
-}
-
-function heapOf(backend: WasmBackendLike): ArrayBufferLike {
-  const memory = backendMemory(backend);
-  if (!memory || !bindSimd(memory)) throw new Error('inferConv2d: the wasm backend exposes no memory to bind the SIMD module to');
-  return memory.buffer;
 }
 
 /** The kernel: inputs x, w (prepared), bias; attrs alpha. */
@@ -135,8 +169,9 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
     } else {
       // 'same' padding of a 3×3 stride-1 convolution: one row and column on each side
       const g: WinogradGeometry = { batch, inH: H, inW: W, inC, outH: H, outW: W, outC, pt: 1, pl: 1 };
-      if (chunked(g)) winogradChunked(backend, x, w, bias, alpha, g, y);
-      else winogradWhole(backend, x, w, bias, alpha, g, y);
+      const m: TileSize = w.shape[0] === 36 ? 4 : 2;
+      if (chunked(g, m)) winogradChunked(backend, x, w, bias, alpha, g, m, y);
+      else winogradWhole(backend, x, w, bias, alpha, g, m, y);
     }
   } catch (e) {
     backend.disposeData(y.dataId); // nothing is left behind on an error
@@ -165,85 +200,5 @@ function directConv(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias
     parallelFor('directConv', heap, a, batch * H, 4);
   } finally {
     backend.disposeData(xp.dataId);
-  }
-}
-
-/** Bytes of one chunk's scratch (its V and M rows) aimed at: about half a core's L2 cache. */
-const CHUNK_BYTES = 512 * 1024;
-
-/** How the Winograd tiles are chunked (tests and benchmarks change it; see {@link setInferConvChunking}). */
-let chunking: { mode: 'auto' | 'always' | 'never'; tiles?: number } = { mode: 'auto' };
-
-/**
- * Override the chunking of {@link chunked}: 'always' (when inC is a multiple of 4 and there are two
- * chunks), 'never', or 'auto'; `tiles` fixes the tiles per chunk. For tests and benchmarks.
- * @internal
- */
-export function setInferConvChunking(c: { mode: 'auto' | 'always' | 'never'; tiles?: number }): void {
-  chunking = { ...c };
-}
-
-function chunkTiles(g: WinogradGeometry): number {
-  return chunking.tiles ?? Math.max(16, Math.min(1024, Math.floor(CHUNK_BYTES / (64 * (g.inC + g.outC)))));
-}
-
-/**
- * Whether the tiles go in chunks, each transformed, multiplied and transformed back while in cache
- * (reading the filter transform once per chunk), rather than each phase over all tiles (writing and
- * reading back V and M once): chunks when there are several and the filter transform is small
- * (≤ 2 MiB: 128 × 256 channels).
- */
-function chunked(g: WinogradGeometry): boolean {
-  if (chunking.mode === 'never' || g.inC % 4 !== 0) return false;
-  return tileCount(g) >= 2 * chunkTiles(g) && (chunking.mode === 'always' || g.inC * g.outC <= 32768);
-}
-
-function winogradChunked(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias: TensorInfo, alpha: number, g: WinogradGeometry, y: TensorInfo): void {
-  const T = tileCount(g);
-  const chunk = chunkTiles(g);
-  const parts = (kernelThreadPool()?.helpers ?? 0) + 1;
-  const scratchBytes = 64 * chunk * (g.inC + g.outC);
-  const scratch = backend.makeOutput([parts * scratchBytes / 4 + 2 * scratchFloats(g)], 'float32');
-  try {
-    const heap = heapOf(backend); // after the allocations: a growing heap replaces the buffer
-    const base = offset(backend, scratch);
-    const zero = base + parts * scratchBytes;
-    (backend.typedArrayFromHeap(scratch) as Float32Array).fill(0, (zero - base) / 4);
-    const a = chunkedArgs({
-      x: offset(backend, x), y: offset(backend, y), g, U: offset(backend, w), bias: offset(backend, bias), alpha,
-      zero, sink: zero + 4 * scratchFloats(g), chunk, scratch: base, scratchBytes,
-    });
-    parallelFor('wgChunks', heap, a, Math.ceil(T / chunk), 1);
-  } finally {
-    backend.disposeData(scratch.dataId);
-  }
-}
-
-function winogradWhole(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias: TensorInfo, alpha: number, g: WinogradGeometry, y: TensorInfo): void {
-  const { inC, outC } = g;
-  const T = tileCount(g);
-  const V = backend.makeOutput([16, T, inC], 'float32');
-  const M = backend.makeOutput([16, T, outC], 'float32');
-  const simdIn = inC % 4 === 0;
-  // the zero buffer of the input transform, then the sink of the output transform
-  const scratch = backend.makeOutput([2 * scratchFloats(g)], 'float32');
-  try {
-    const heap = heapOf(backend); // after the allocations: a growing heap replaces the buffer
-    (backend.typedArrayFromHeap(scratch) as Float32Array).fill(0);
-    const zero = offset(backend, scratch);
-    const sink = zero + 4 * scratchFloats(g);
-    const at = (base: number, rowFloats: number) => Array.from({ length: 16 }, (_, k) => base + 4 * k * T * rowFloats);
-    const v = offset(backend, V);
-    const m = offset(backend, M);
-    const xAt = offset(backend, x);
-    if (simdIn) parallelFor('wgInputSimd', heap, [xAt, ...winogradArgs(g), ...at(v, inC), zero], T, MIN_TILES_PER_PART);
-    else parallelFor('wgInput', heap, [xAt, ...winogradArgs(g), ...at(v, inC)], T, MIN_TILES_PER_PART);
-    parallelFor('wgGemm', heap, [T, inC, outC, v, offset(backend, w), m], 16 * (outC / PANEL), MIN_PANELS_PER_PART);
-    const yAt = offset(backend, y);
-    parallelFor('wgOutputSimd', heap, [yAt, ...winogradArgs(g), ...at(m, outC), offset(backend, bias), alpha, sink], T, MIN_TILES_PER_PART);
-  } finally {
-    backend.disposeData(V.dataId);
-    backend.disposeData(M.dataId);
-    backend.disposeData(scratch.dataId);
   }
 }

@@ -16,6 +16,7 @@ import { maxPoolGrad2x2 } from './max-pool-grad.js';
 import { simdFor } from './simd.js';
 import { gemmRows } from './simd-gemm.js';
 import { inputTransformRows, outputTransformRows, winogradChunks } from './winograd-rows.js';
+import type { TileSize } from './winograd-matrices.js';
 import { directConvRows } from './direct-conv-rows.js';
 import type { WinogradGeometry } from './winograd.js';
 import {
@@ -105,11 +106,18 @@ export const KERNEL_TASKS = {
   /** tiles: a = [y, …winograd geometry, …16 M, bias, alpha] */
   wgOutputAct: (heap, a, lo, hi) =>
     outputTransformAct(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), f32(heap, a[26]), a[27], lo, hi),
-  /** tiles, on the SIMD functions (inC a multiple of 4): a = [x, …winograd geometry, …16 V, zero] */
-  wgInputSimd: (heap, a, lo, hi) => inputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(10, 26), a[26], lo, hi),
-  /** tiles, on the SIMD functions (outC a multiple of 4): a = [y, …winograd geometry, …16 M, bias, alpha, sink] */
-  wgOutputSimd: (heap, a, lo, hi) =>
-    outputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(10, 26), a[26], a[27], a[28], lo, hi),
+  /** tiles of m×m, on the SIMD functions (inC a multiple of 4): a = [x, …winograd geometry, m, …(m + 2)² V, zero] */
+  wgInputSimd: (heap, a, lo, hi) => {
+    const m = a[10] as TileSize;
+    const n = (m + 2) ** 2;
+    inputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(11, 11 + n), a[11 + n], lo, hi, m);
+  },
+  /** tiles of m×m, on the SIMD functions: a = [y, …winograd geometry, m, …(m + 2)² M, bias, alpha, sink] */
+  wgOutputSimd: (heap, a, lo, hi) => {
+    const m = a[10] as TileSize;
+    const n = (m + 2) ** 2;
+    outputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(11, 11 + n), a[11 + n], a[12 + n], a[13 + n], lo, hi, m);
+  },
   /** output rows of a 3×3 convolution with few input channels: a = [xp, w, y, H, W, inC, outC, bias, alpha] */
   directConv: (heap, a, lo, hi) => directConvRows(simdOrThrow(heap), a, lo, hi),
   /** chunks of tiles, each transformed, multiplied and transformed back whole: a = chunkedArgs(…) */
@@ -121,8 +129,9 @@ export const KERNEL_TASKS = {
   /** ci·outC + co: a = [dw, inC, outC, …16 M] */
   wgFilterGrad: (heap, a, lo, hi) => filterGradTransform(views16(heap, a, 3), a[1], a[2], f32(heap, a[0]), lo, hi),
   /**
-   * Winograd products ξ·P + p (ξ < 16, P = outC/8 panels): a = [T, inC, outC, V, U, M], V `[16, T, inC]`,
-   * U packed `[16, P, inC, 8]`, M `[16, T, outC]`: `M[ξ] = V[ξ] · U[ξ]` for the panels of the range.
+   * Winograd products ξ·P + p (ξ < (m + 2)², P = outC/8 panels): a = [T, inC, outC, V, U, M], V
+   * `[(m + 2)², T, inC]`, U packed `[(m + 2)², P, inC, 8]`, M `[(m + 2)², T, outC]`: `M[ξ] = V[ξ] · U[ξ]`
+   * for the panels of the range.
    */
   wgGemm: (heap, a, lo, hi) => {
     const [T, inC, outC, V, U, M] = a;

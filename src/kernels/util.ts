@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { bindSimd } from './simd.js';
 
 /* ---------- minimal views of the two backends (we may not import them) ---------- */
 
@@ -23,6 +24,18 @@ export interface WasmBackendLike {
    * in the threaded build, `asm.memory` in the others).
    */
   wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+}
+
+/** The byte offset of a tensor's data in the wasm heap. */
+export function offset(backend: WasmBackendLike, t: TensorInfo): number {
+  return backend.typedArrayFromHeap(t).byteOffset;
+}
+
+/** The wasm heap's current buffer, with the SIMD module bound to it on this thread. */
+export function heapOf(backend: WasmBackendLike): ArrayBufferLike {
+  const memory = backendMemory(backend);
+  if (!memory || !bindSimd(memory)) throw new Error('inference kernels: the wasm backend exposes no memory to bind the SIMD module to');
+  return memory.buffer;
 }
 
 /** The wasm backend's memory, if it can be reached. */

@@ -63,9 +63,17 @@ export const load = (offset = 0) => op.simd(0x00, 4, ...uleb(offset));
 export const store = (offset = 0) => op.simd(0x0b, 4, ...uleb(offset));
 /** v128.load32_splat: one f32 at the address (+ offset) in all four lanes. */
 export const loadSplat = (offset = 0) => op.simd(0x09, 2, ...uleb(offset));
-export const f32x4 = { splat: op.simd(0x13), gt: op.simd(0x44), add: op.simd(0xe4), sub: op.simd(0xe5), mul: op.simd(0xe6), max: op.simd(0xe9) };
+export const f32x4 = {
+  splat: op.simd(0x13), gt: op.simd(0x44), neg: op.simd(0xe1), add: op.simd(0xe4), sub: op.simd(0xe5), mul: op.simd(0xe6), max: op.simd(0xe9),
+};
 export const f64x2 = { add: op.simd(0xf0), sub: op.simd(0xf1), mul: op.simd(0xf2), promoteLow: op.simd(0x5f) };
 export const bitselect = op.simd(0x52);
+
+/** v128.const with `v` (a float32) in all four lanes. */
+export function f32x4Const(v: number): number[] {
+  const bytes = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
+  return op.simd(0x0c, ...bytes);
+}
 
 /** v128.const 0. */
 export function zeroF32x4(): number[] {

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError, describe } from '../errors.js';
-import { inferConv2d, inferConvEligible, inferConvWeights } from '../kernels/index.js';
+import { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, type InferConvPlan } from '../kernels/index.js';
 import { DarknetBatchNorm, LEAKY_ALPHA } from './layers.js';
 
 /** Configuration of {@link FoldedConv2D}. */
@@ -51,7 +51,7 @@ export class FoldedConv2D extends tfl.layers.Layer {
   private kernel: tfl.LayerVariable | null = null;
   private bias: tfl.LayerVariable | null = null;
   /** The kernel prepared for the wasm inference convolution, for the kernel data it was computed from. */
-  private prepared: { data: object; weights: tf.Tensor } | null = null;
+  private prepared: { data: object; plan: InferConvPlan; weights: tf.Tensor } | null = null;
 
   constructor(args: FoldedConv2DArgs) {
     super(args);
@@ -108,7 +108,7 @@ export class FoldedConv2D extends tfl.layers.Layer {
     const filter = this.kernel!.read() as tf.Tensor4D;
     const alpha = leaky ? this.leakyAlpha : 1;
     if (!recordingGradients() && inferConvEligible(x.shape, filter.shape, this.strides, this.dilationRate, this.padding, alpha)) {
-      return inferConv2d(x, this.preparedFor(filter), this.bias!.read() as tf.Tensor1D, alpha);
+      return inferConv2d(x, this.preparedFor(filter, inferConvPlan(x.shape, filter.shape)), this.bias!.read() as tf.Tensor1D, alpha);
     }
     return tf.fused.conv2d({
       x,
@@ -122,12 +122,15 @@ export class FoldedConv2D extends tfl.layers.Layer {
     });
   }
 
-  /** `filter` prepared for the inference convolution, on first use and again after the kernel is assigned. */
-  private preparedFor(filter: tf.Tensor4D): tf.Tensor {
+  /**
+   * `filter` prepared for the inference convolution's plan, on first use and again after the kernel is
+   * assigned or the input size changes the plan.
+   */
+  private preparedFor(filter: tf.Tensor4D, plan: InferConvPlan): tf.Tensor {
     // assigning a variable gives it new data: key the preparation on the data
-    if (this.prepared?.data !== filter.dataId) {
+    if (this.prepared?.data !== filter.dataId || this.prepared.plan !== plan) {
       this.disposePrepared();
-      this.prepared = { data: filter.dataId, weights: tf.keep(inferConvWeights(filter)) };
+      this.prepared = { data: filter.dataId, plan, weights: tf.keep(inferConvWeights(filter, plan)) };
     }
     return this.prepared.weights;
   }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
-  WINOGRAD_INFER_MIN_CHANNELS, inferConv2d, inferConvEligible, inferConvWeights, setInferConvChunking,
+  WINOGRAD_INFER_MIN_CHANNELS, inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, setInferConvChunking, type InferConvPlan,
 } from '../../src/kernels/infer-conv.js';
 import { FoldedConv2D } from '../../src/models/index.js';
 import { ShapeError } from '../../src/errors.js';
@@ -60,8 +60,28 @@ describe('inferConvEligible', () => {
   });
 });
 
+describe('inferConvPlan', () => {
+  it('picks the product for 1×1, the direct path below 16 channels, F(4×4) on maps of 26×26 … 208×208 pixels (13×13 from 512 channels) with inC a multiple of 4, else F(2×2)', () => {
+    expect(inferConvPlan([1, 13, 13, 64], [1, 1, 64, 32])).toBe('gemm');
+    expect(inferConvPlan([1, 416, 416, 3], [3, 3, 3, 16])).toBe('direct');
+    expect(inferConvPlan([1, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd4');
+    expect(inferConvPlan([1, 13, 13, 512], [3, 3, 512, 1024])).toBe('winograd4'); // 169 pixels, 512 channels
+    expect(inferConvPlan([1, 13, 13, 256], [3, 3, 256, 512])).toBe('winograd2');
+    expect(inferConvPlan([1, 12, 14, 512], [3, 3, 512, 1024])).toBe('winograd2'); // 168 pixels
+    expect(inferConvPlan([1, 13, 52, 16], [3, 3, 16, 32])).toBe('winograd4'); // 676 pixels
+    expect(inferConvPlan([1, 25, 27, 16], [3, 3, 16, 32])).toBe('winograd2'); // 675 pixels
+    expect(inferConvPlan([1, 208, 208, 16], [3, 3, 16, 32])).toBe('winograd4');
+    expect(inferConvPlan([1, 208, 209, 16], [3, 3, 16, 32])).toBe('winograd2');
+    expect(inferConvPlan([1, 52, 52, 18], [3, 3, 18, 32])).toBe('winograd2'); // 18: not a multiple of 4
+  });
+});
+
 describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
-  for (const [label, shape, outC, alpha, k, chunkTiles] of [
+  for (const [label, shape, outC, alpha, k, chunkTiles, plan] of [
+    ['3×3 Winograd F(4×4), leaky, 9×11, batch 2: border tiles on all sides', [2, 9, 11, 16], 16, 0.1, 3, undefined, 'winograd4'],
+    ['3×3 Winograd F(4×4), linear, 30×27: runs of interior tiles', [1, 30, 27, 8 * 4], 24, 1, 3, undefined, 'winograd4'],
+    ['3×3 Winograd F(4×4), leaky, 1×1 image', [1, 1, 1, 16], 8, 0.1, 3, undefined, 'winograd4'],
+    ['3×3 Winograd F(4×4), leaky, 17×13, batch 2, in chunks of 5 tiles', [2, 17, 13, 16], 16, 0.1, 3, 5, 'winograd4'],
     ['3×3 direct (3 channels), leaky, 5×7, batch 2', [2, 5, 7, 3], 16, 0.1, 3],
     ['3×3 direct (6 channels), linear, 4×4', [1, 4, 4, 6], 8, 1, 3],
     ['3×3 Winograd, leaky, 5×7, batch 2: the last tile row and column half outside', [2, 5, 7, 16], 16, 0.1, 3],
@@ -71,7 +91,7 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
     ['3×3 Winograd, linear, 9×11, in chunks of 5 tiles', [1, 9, 11, 20], 24, 1, 3, 5],
     ['1×1, leaky, 13 pixels: three blocks of 4 rows and one single row', [1, 1, 13, 5], 24, 0.1, 1],
     ['1×1, linear, 2×3×3', [2, 3, 3, 7], 8, 1, 1],
-  ] as Array<readonly [string, readonly number[], number, number, number, number?]>) {
+  ] as Array<readonly [string, readonly number[], number, number, number, number?, InferConvPlan?]>) {
     it(`equals the direct convolution + bias + activation within 1e-5 relative: ${label}`, () => {
       const r = rng(11);
       const n = shape.reduce((a: number, b: number) => a * b, 1);
@@ -81,7 +101,7 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
       const xt = tf.tensor4d(x, [...shape] as [number, number, number, number]);
       const wt = tf.tensor4d(w, [k, k, shape[3], outC]);
       const bt = tf.tensor1d(bias);
-      const prepared = inferConvWeights(wt);
+      const prepared = inferConvWeights(wt, plan);
       const before = tf.memory().numTensors;
       setInferConvChunking(chunkTiles ? { mode: 'always', tiles: chunkTiles } : { mode: 'never' });
       let y: tf.Tensor;
