@@ -78,7 +78,9 @@ function reorgIndices(h: number, w: number, c: number): { forward: Int32Array; i
 /**
  * Darknet's reorg with stride 2 on an NHWC tensor: `[B, H, W, C]` → `[B, H/2, W/2, 4C]`, with darknet's
  * element order (see {@link Reorg}). H and W must be even and C divisible by 4. Differentiable on every
- * backend that has `GatherV2` (the gradient is the inverse gather).
+ * backend that has `GatherV2` (the gradient is the inverse gather). On wasm it runs as the three
+ * transposes of the CHW formula instead (the same permutation, so the same values and gradient; wasm's
+ * transposes are faster than its gather there, the cpu backend's rank-5 transpose slower).
  */
 export function reorg(x: tf.Tensor4D): tf.Tensor4D {
   const [batch, h, w, c] = x.shape;
@@ -87,6 +89,7 @@ export function reorg(x: tf.Tensor4D): tf.Tensor4D {
       `reorg: input must be [B, H, W, C] with even H and W and C divisible by 4, got shape [${x.shape.join(', ')}]`,
     );
   }
+  if (tf.getBackend() === 'wasm') return reorgByTransposes(x);
   const { forward, inverse } = reorgIndices(h, w, c);
   const n = h * w * c;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -99,6 +102,16 @@ export function reorg(x: tf.Tensor4D): tf.Tensor4D {
     return { value, gradFunc };
   });
   return f(x) as tf.Tensor4D;
+}
+
+/** {@link reorg} as `x.reshape(c/4, h, 2, w, 2).transpose(2, 4, 0, 1, 3).reshape(4c, h/2, w/2)` in CHW. */
+function reorgByTransposes(x: tf.Tensor4D): tf.Tensor4D {
+  const [batch, h, w, c] = x.shape;
+  return tf.tidy(() => {
+    const chw = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [batch, (c / 4) * h, 2, w, 2]);
+    const moved = tf.transpose(chw, [0, 2, 4, 1, 3]); // [B, 2, 2, c/4·h, w]
+    return tf.transpose(tf.reshape(moved, [batch, 4 * c, h / 2, w / 2]), [0, 2, 3, 1]) as tf.Tensor4D;
+  });
 }
 
 /** Configuration of the {@link Reorg} layer. */
