@@ -40,9 +40,8 @@ export const INFER_CONV_KERNEL = 'YOLOv2InferConv2D';
 /** Fewest input channels of a 3×3 layer run by Winograd (below, the transforms cost more than they save). */
 export const WINOGRAD_INFER_MIN_CHANNELS = 16;
 
-/** Fewest items per part when work is split over threads: tiles of a transform, panels of a product. */
-const MIN_TILES_PER_PART = 32;
-const MIN_PANELS_PER_PART = 2;
+/** Bytes of x per row chunk of a 1×1 convolution: a chunk stays in a core's L2 cache while all panels pass. */
+const GEMM_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Whether {@link inferConv2d} runs `x [B, H, W, inC] ⊛ w [kh, kw, inC, outC]` with these strides,
@@ -162,8 +161,14 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
   const y = backend.makeOutput([batch, H, W, outC], 'float32');
   try {
     if (w.shape.length === 3) {
-      const args8 = [offset(backend, x), offset(backend, w), offset(backend, y), batch * H * W, inC, outC, offset(backend, bias), alpha];
-      parallelFor('gemmAct', heapOf(backend), args8, outC / PANEL, MIN_PANELS_PER_PART);
+      // rows in chunks of about 256 KiB of x (a multiple of 4 rows); with few chunks, the panels in
+      // groups too, so that the threads have at least 4 items to share
+      const rows = batch * H * W;
+      const chunk = Math.max(4, Math.floor(GEMM_CHUNK_BYTES / (16 * inC)) * 4);
+      const chunks = Math.ceil(rows / chunk);
+      const groups = Math.min(outC / PANEL, Math.ceil(4 / chunks));
+      const a = [offset(backend, x), offset(backend, w), offset(backend, y), rows, inC, outC, offset(backend, bias), alpha, chunk, groups];
+      parallelFor('gemmAct', heapOf(backend), a, chunks * groups, 1);
     } else if (w.shape[0] === 3) {
       directConv(backend, x, w, bias, alpha, y);
     } else {

@@ -144,10 +144,24 @@ export const KERNEL_TASKS = {
       item = xi * P + p1;
     }
   },
-  /** panels of y = act(x·W + bias): a = [x, W packed `[N/8, K, 8]`, y, rows, K, N, bias, alpha] */
+  /**
+   * Items g·chunks + c of y = act(x·W + bias): row chunk c (its rows of x stay in cache while the panels
+   * pass) times panel group g of `groups`: a = [x, W packed `[N/8, K, 8]`, y, rows, K, N, bias, alpha,
+   * rows per chunk, groups]
+   */
   gemmAct: (heap, a, lo, hi) => {
-    const [x, w, y, rows, K, N, bias, alpha] = a;
-    gemmRows(simdOrThrow(heap), x, w, y, rows, K, 4 * K, 4 * N, lo, hi, bias, alpha);
+    const [x, w, y, rows, K, N, bias, alpha, chunk, groups] = a;
+    const simd = simdOrThrow(heap);
+    const chunks = Math.ceil(rows / chunk);
+    const P = N / 8;
+    for (let item = lo; item < hi; item++) {
+      const g = Math.floor(item / chunks);
+      const r0 = (item - g * chunks) * chunk;
+      const r1 = Math.min(rows, r0 + chunk);
+      const p0 = Math.floor((g * P) / groups);
+      const p1 = Math.floor(((g + 1) * P) / groups);
+      gemmRows(simd, x + 4 * r0 * K, w, y + 4 * r0 * N, r1 - r0, K, 4 * K, 4 * N, p0, p1, bias, alpha);
+    }
   },
   /** matrices 0 … 15: a = [rows, cols, …16 src, …16 dst] */
   wgTranspose: (heap, a, lo, hi) => {

@@ -91,6 +91,7 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
     ['3×3 Winograd, linear, 9×11, in chunks of 5 tiles', [1, 9, 11, 20], 24, 1, 3, 5],
     ['1×1, leaky, 13 pixels: three blocks of 4 rows and one single row', [1, 1, 13, 5], 24, 0.1, 1],
     ['1×1, linear, 2×3×3', [2, 3, 3, 7], 8, 1, 1],
+    ['1×1, leaky, 40×40×64: two row chunks times two panel groups', [1, 40, 40, 64], 16, 0.1, 1],
   ] as Array<readonly [string, readonly number[], number, number, number, number?, InferConvPlan?]>) {
     it(`equals the direct convolution + bias + activation within 1e-5 relative: ${label}`, () => {
       const r = rng(11);
