@@ -63,15 +63,15 @@ export function inferConvEligible(
 /**
  * How {@link inferConv2d} runs an eligible convolution: 'gemm' (1×1), 'direct' (3×3 with fewer than
  * {@link WINOGRAD_INFER_MIN_CHANNELS} input channels), 'winograd4' (F(4×4, 3×3), 36 products per 16
- * outputs: 3×3 with inC a multiple of 4 on maps of {@link WINOGRAD4_PIXELS} pixels, or of 13 × 13
- * and more with at least 512 input channels), else 'winograd2'
+ * outputs: 3×3 with inC a multiple of 4 on maps of at least {@link WINOGRAD4_MIN_PIXELS} pixels), else
+ * 'winograd2'
  * (F(2×2, 3×3), 16 products per 4 outputs). The bounds are where F(4×4) measured faster on the
  * benchmark machine (docs/benchmarks.md).
  */
 export type InferConvPlan = 'gemm' | 'direct' | 'winograd2' | 'winograd4';
 
-/** Output pixels (H·W) for which F(4×4, 3×3) is used: from a 26 × 26 map to a 208 × 208 one. */
-export const WINOGRAD4_PIXELS = { min: 26 * 26, max: 208 * 208 } as const;
+/** Fewest output pixels (H·W) for F(4×4, 3×3): a 13 × 13 map. */
+export const WINOGRAD4_MIN_PIXELS = 13 * 13;
 
 /** The {@link InferConvPlan} for x `[B, H, W, inC]` and an eligible filter `[kh, kw, inC, outC]`. */
 export function inferConvPlan(xShape: readonly number[], filterShape: readonly number[]): InferConvPlan {
@@ -79,8 +79,7 @@ export function inferConvPlan(xShape: readonly number[], filterShape: readonly n
   if (filterShape[0] === 1) return 'gemm';
   if (inC < WINOGRAD_INFER_MIN_CHANNELS) return 'direct';
   const pixels = xShape[1] * xShape[2];
-  const mapFits = (pixels >= WINOGRAD4_PIXELS.min || (pixels >= 13 * 13 && inC >= 512)) && pixels <= WINOGRAD4_PIXELS.max;
-  const four = plans.winograd4 && inC % 4 === 0 && mapFits;
+  const four = plans.winograd4 && inC % 4 === 0 && pixels >= WINOGRAD4_MIN_PIXELS;
   return four ? 'winograd4' : 'winograd2';
 }
 

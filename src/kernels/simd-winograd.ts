@@ -59,46 +59,113 @@ function combination(coefficients: readonly number[], push: (k: number) => numbe
   return out;
 }
 
+/** A 1-D transform as instructions: `prelude` (sets temporaries), then one value expression per output. */
+interface Program {
+  prelude: number[];
+  outputs: number[][];
+}
+
+const add = (...xs: number[][]) => xs.reduce((acc, x) => [...acc, ...x, ...f32x4.add]);
+const sub = (x: number[], y: number[]) => [...x, ...y, ...f32x4.sub];
+const times = (c: number, x: number[]) => [...x, ...f32x4Const(c), ...f32x4.mul];
+
+/**
+ * `out_i = Σ_k R[i][k]·x_k` for the rows R of Bᵀ or Aᵀ; x_k from `x(k)` (a local.get). For F(4×4) the
+ * shared sums are taken once (in `tmp`, 4 locals): Bᵀ as (x1 + x2), (x3 + x4), (x1 − x2), (x4 − x3),
+ * (x3 − x1), (x4 − x2); Aᵀ as (x1 ± x2), (x3 ± x4). For F(2×2) each output is its two or three terms.
+ */
+function program(which: 'BT' | 'AT', m: TileSize, x: (k: number) => number[], tmp: number[]): Program {
+  const R = WINOGRAD_MATRICES[m][which];
+  if (m === 2) return { prelude: [], outputs: R.map((row) => combination(row, x)) };
+  const [t0, t1, t2, t3] = tmp;
+  if (which === 'AT') {
+    const prelude = [...add(x(1), x(2)), ...set(t0), ...sub(x(1), x(2)), ...set(t1), ...add(x(3), x(4)), ...set(t2), ...sub(x(3), x(4)), ...set(t3)];
+    return {
+      prelude,
+      outputs: [
+        add(x(0), get(t0), get(t2)),
+        add(get(t1), times(2, get(t3))),
+        add(get(t0), times(4, get(t2))),
+        add(get(t1), times(8, get(t3)), x(5)),
+      ],
+    };
+  }
+  // Bᵀ rows 1, 2 from (x1 + x2), (x3 + x4), (x1 − x2), (x4 − x3); rows 3, 4 from (x3 − x1), (x4 − x2)
+  const prelude = [...add(x(1), x(2)), ...set(t0), ...add(x(3), x(4)), ...set(t1)];
+  const out1 = sub(get(t1), times(4, get(t0)));
+  const mid = [...sub(x(1), x(2)), ...set(t0), ...sub(x(4), x(3)), ...set(t1)];
+  const out2 = add(times(4, get(t0)), get(t1));
+  const last = [...sub(x(3), x(1)), ...set(t2), ...sub(x(4), x(2)), ...set(t3)];
+  return {
+    prelude: [...prelude, ...out1, ...set(tmp[4]), ...mid, ...out2, ...set(tmp[5]), ...last],
+    outputs: [
+      add(sub(times(4, x(0)), times(5, x(2))), x(4)),
+      get(tmp[4]),
+      get(tmp[5]),
+      add(times(2, get(t2)), get(t3)),
+      sub(get(t3), times(2, get(t2))),
+      add(sub(times(4, x(1)), times(5, x(3))), x(5)),
+    ],
+  };
+}
+
 function inRow(m: TileSize): WasmFunction {
-  const { BT } = WINOGRAD_MATRICES[m];
   const a = m + 2;
   const n2 = a * a;
   const S = Array.from({ length: n2 }, (_, k) => k);
   const D = Array.from({ length: n2 }, (_, k) => n2 + k);
   const C4 = 2 * n2, N = C4 + 1;
   const c = N + 1, t = N + 2; // i32 locals
-  const X = Array.from({ length: a }, (_, r) => N + 3 + r); // v128: column combination j of each window row
+  let next = N + 3;
+  const X = Array.from({ length: a }, () => next++); // v128: a window row
+  const T = Array.from({ length: n2 }, () => next++); // v128: the row transforms (Bᵀ applied to rows)
+  const tmp = Array.from({ length: 6 }, () => next++);
   const step: number[] = [];
+  for (let r = 0; r < a; r++) {
+    for (let s2 = 0; s2 < a; s2++) step.push(...get(S[a * r + s2]), ...load(), ...set(X[s2]));
+    const p = program('BT', m, (k) => get(X[k]), tmp);
+    step.push(...p.prelude);
+    p.outputs.forEach((v, j) => step.push(...v, ...set(T[a * r + j])));
+  }
   for (let j = 0; j < a; j++) {
-    for (let r = 0; r < a; r++) step.push(...combination(BT[j], (s) => [...get(S[a * r + s]), ...load()]), ...set(X[r]));
-    for (let i = 0; i < a; i++) step.push(...get(D[a * i + j]), ...combination(BT[i], (r) => get(X[r])), ...store());
+    const p = program('BT', m, (r) => get(T[a * r + j]), tmp);
+    step.push(...p.prelude);
+    p.outputs.forEach((v, i) => step.push(...get(D[a * i + j]), ...v, ...store()));
   }
   const body = [...channelLoop([...S, ...D], C4, c, step), ...advance(S, C4, m - 1)];
   return {
     name: `wgIn${m}Row`,
     params: new Array<number>(2 * n2 + 2).fill(I32),
-    locals: [I32, I32, ...new Array<number>(a).fill(V128)],
+    locals: [I32, I32, ...new Array<number>(next - (N + 3)).fill(V128)],
     body: tileLoop(N, t, body),
   };
 }
 
 function outRow(m: TileSize): WasmFunction {
-  const { AT } = WINOGRAD_MATRICES[m];
   const a = m + 2;
   const n2 = a * a;
   const Mp = Array.from({ length: n2 }, (_, k) => k);
   const Y = Array.from({ length: m * m }, (_, k) => n2 + k);
   const BIAS = n2 + m * m, C4 = BIAS + 1, N = BIAS + 2, ALPHA = BIAS + 3;
   const c = ALPHA + 1, t = ALPHA + 2, bias0 = ALPHA + 3; // i32 locals
-  const Q = Array.from({ length: a }, (_, j) => ALPHA + 4 + j); // v128: row combination p of each column
-  const BV = ALPHA + 4 + a, V = BV + 1; // v128: bias, a value
+  let next = ALPHA + 4;
+  const X = Array.from({ length: a }, () => next++); // v128: a column of the products
+  const Q = Array.from({ length: m * a }, () => next++); // v128: Aᵀ applied to the columns
+  const tmp = Array.from({ length: 6 }, () => next++);
+  const BV = next++, V = next++, AV = next++; // v128: bias, a value, alpha
   const step: number[] = [...get(BIAS), ...load(), ...set(BV)];
-  for (let p = 0; p < m; p++) {
-    for (let j = 0; j < a; j++) step.push(...combination(AT[p], (i) => [...get(Mp[a * i + j]), ...load()]), ...set(Q[j]));
-    for (let q = 0; q < m; q++) {
-      step.push(...get(Y[m * p + q]), ...combination(AT[q], (j) => get(Q[j])));
-      step.push(...get(BV), ...f32x4.add, ...tee(V), ...get(V), ...get(ALPHA), ...f32x4.splat, ...f32x4.mul, ...f32x4.max, ...store());
-    }
+  for (let j = 0; j < a; j++) {
+    for (let i = 0; i < a; i++) step.push(...get(Mp[a * i + j]), ...load(), ...set(X[i]));
+    const p = program('AT', m, (i) => get(X[i]), tmp);
+    step.push(...p.prelude);
+    p.outputs.forEach((v, row) => step.push(...v, ...set(Q[a * row + j])));
+  }
+  for (let row = 0; row < m; row++) {
+    const p = program('AT', m, (j) => get(Q[a * row + j]), tmp);
+    step.push(...p.prelude);
+    p.outputs.forEach((v, q) => {
+      step.push(...get(Y[m * row + q]), ...v, ...get(BV), ...f32x4.add, ...tee(V), ...get(V), ...get(AV), ...f32x4.mul, ...f32x4.max, ...store());
+    });
   }
   const body = [
     ...get(BIAS), ...set(bias0),
@@ -109,8 +176,8 @@ function outRow(m: TileSize): WasmFunction {
   return {
     name: `wgOut${m}Row`,
     params: [...new Array<number>(n2 + m * m + 3).fill(I32), F32],
-    locals: [I32, I32, I32, ...new Array<number>(a + 2).fill(V128)],
-    body: tileLoop(N, t, body),
+    locals: [I32, I32, I32, ...new Array<number>(next - (ALPHA + 4)).fill(V128)],
+    body: [...get(ALPHA), ...f32x4.splat, ...set(AV), ...tileLoop(N, t, body)],
   };
 }
 
