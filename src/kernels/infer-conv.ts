@@ -95,7 +95,7 @@ export function setInferConvPlans(p: { winograd4: boolean }): void {
  * The weights of {@link inferConv2d} for an HWIO filter and a plan (the caller owns the tensor):
  * - 'winograd2' / 'winograd4': the Winograd transform (16 or 36 matrices `[inC, outC]`), each matrix
  *   packed in panels, `[16 | 36, outC/8, inC, 8]`;
- * - 'direct': the three filter rows `[3·inC, outC]` packed, `[3, outC/8, 3·inC, 8]`;
+ * - 'direct': the filter as a `[9·inC, outC]` matrix packed, `[1, outC/8, 9·inC, 8]`;
  * - 'gemm' (1×1): the `[inC, outC]` matrix packed, `[outC/8, inC, 8]`.
  */
 export function inferConvWeights(filter: tf.Tensor4D, plan: InferConvPlan = defaultPlan(filter.shape)): tf.Tensor {
@@ -110,10 +110,9 @@ export function inferConvWeights(filter: tf.Tensor4D, plan: InferConvPlan = defa
   }
   if (kh !== 3 || kw !== 3) throw new ShapeError(`inferConvWeights: '${plan}' needs a 3×3 filter, got [${filter.shape.join(', ')}]`);
   if (plan === 'direct') {
-    const rowFloats = 3 * n;
-    const packed = new Float32Array(3 * rowFloats);
-    for (let ky = 0; ky < 3; ky++) packPanels(w.subarray(ky * rowFloats, (ky + 1) * rowFloats), 3 * inC, outC, packed.subarray(ky * rowFloats, (ky + 1) * rowFloats));
-    return tf.tensor4d(packed, [3, outC / PANEL, 3 * inC, PANEL]);
+    const packed = new Float32Array(9 * n);
+    packPanels(w, 9 * inC, outC, packed); // HWIO is already [(ky, kx, ci), co]
+    return tf.tensor4d(packed, [1, outC / PANEL, 9 * inC, PANEL]);
   }
   const m = plan === 'winograd4' ? 4 : 2;
   const mats = (m + 2) ** 2;
@@ -137,8 +136,8 @@ function defaultPlan(filterShape: readonly number[]): InferConvPlan {
 export function inferConv2d(x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor1D, alpha: number): tf.Tensor4D {
   const inC = x.shape[3];
   const ws = weights.shape;
-  const wantK = ws.length === 3 ? ws[1] : ws[0] === 3 ? 3 * inC : inC;
-  const fits = x.rank === 4 && ((ws.length === 3 && ws[2] === PANEL) || (ws.length === 4 && [3, 16, 36].includes(ws[0]) && ws[3] === PANEL));
+  const wantK = ws.length === 3 ? ws[1] : ws[0] === 1 ? 9 * inC : inC;
+  const fits = x.rank === 4 && ((ws.length === 3 && ws[2] === PANEL) || (ws.length === 4 && [1, 16, 36].includes(ws[0]) && ws[3] === PANEL));
   if (!fits || (ws.length === 3 ? ws[1] : ws[2]) !== wantK || (ws.length === 3 && ws[1] !== inC)) {
     throw new ShapeError(`inferConv2d: weights [${ws.join(', ')}] (from inferConvWeights) do not fit x [${x.shape.join(', ')}]`);
   }
@@ -168,7 +167,7 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
       const groups = Math.min(outC / PANEL, Math.ceil(4 / chunks));
       const a = [offset(backend, x), offset(backend, w), offset(backend, y), rows, inC, outC, offset(backend, bias), alpha, chunk, groups];
       parallelFor('gemmAct', heapOf(backend), a, chunks * groups, 1);
-    } else if (w.shape[0] === 3) {
+    } else if (w.shape[0] === 1) {
       directConv(backend, x, w, bias, alpha, y);
     } else {
       // 'same' padding of a 3×3 stride-1 convolution: one row and column on each side

@@ -13,7 +13,9 @@
  * - `gemm4(a, b, c, M, K, lda, ldc, p0, p1)`, `gemm1(…)`: panels p0 … p1−1, rows 0 … M−1 (M a multiple
  *   of MR);
  * - `gemm4Act(…, bias, alpha)`, `gemm1Act(…)`: the same, then `c = max(v, α·v)`, v = A·B + bias;
- * - `gemm4Acc`, `gemm1Acc`, `gemm4AccAct`, `gemm1AccAct`: the same with `c + A·B` in place of A·B.
+ * - `gemm4Acc`, `gemm1Acc`, `gemm4AccAct`, `gemm1AccAct`: the same with `c + A·B` in place of A·B;
+ * - `gemm4ActSeg`, `gemm1ActSeg` (…, bias, alpha, segs, jump): with bias and activation, each row of A
+ *   made of `segs` runs of K values ({@link gemmRowsSegmented}).
  *
  * The sums run over k in order, one float32 product and one float32 addition at a time, as a plain loop
  * would.
@@ -31,11 +33,18 @@ const A = 0, B = 1, C = 2, M = 3, K = 4, LDA = 5, LDC = 6, P0 = 7, P1 = 8;
 /** The epilogue's extra parameters. */
 const BIAS = 9, ALPHA = 10;
 
-/** One function: MR rows per block, with or without the bias + activation epilogue, adding to C or not. */
-function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean): WasmFunction {
-  const params = act ? [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32] : new Array<number>(9).fill(I32);
+/** The segmented functions' extra parameters: segments, and the jump of A's row pointers between them. */
+const SEGS = 11, JUMP = 12;
+
+/**
+ * One function: MR rows per block, with or without the bias + activation epilogue, adding to C or not;
+ * `seg`: K runs over SEGS segments of K values, A's row pointers moving on by JUMP bytes after each.
+ */
+function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean, seg = false): WasmFunction {
+  const actParams = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
+  const params = seg ? [...actParams, I32, I32] : act ? actParams : new Array<number>(9).fill(I32);
   let next = params.length;
-  const P = next++, I = next++, BB = next++, BEND = next++, CROW = next++;
+  const P = next++, I = next++, BB = next++, BEND = next++, CROW = next++, SEND = next++;
   const R = Array.from({ length: mr }, () => next++);
   const i32Locals = next - params.length;
   const ACC = Array.from({ length: 2 * mr }, () => next++);
@@ -54,9 +63,11 @@ function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean): WasmFunction {
   e(get(A), get(I), get(LDA), i32Mul, i32Add, tee(R[0]));
   for (let r = 1; r < mr; r++) e(get(LDA), i32Add, tee(R[r]));
   body.push(0x1a); // drop the last tee's value
-  // bb = b + p·K·32; bEnd = bb + K·32
-  e(get(B), get(P), get(K), i32Mul, i32(4 * PANEL), i32Mul, i32Add, tee(BB), get(K), i32(4 * PANEL), i32Mul, i32Add, set(BEND));
+  // bb = b + p·Kall·32; bEnd = bb + Kall·32 (Kall = K, or K·SEGS)
+  const kAll = seg ? [...get(K), ...get(SEGS), ...i32Mul] : get(K);
+  e(get(B), get(P), kAll, i32Mul, i32(4 * PANEL), i32Mul, i32Add, tee(BB), kAll, i32(4 * PANEL), i32Mul, i32Add, set(BEND));
   for (const a of ACC) e(zeroF32x4(), set(a));
+  if (seg) e(op.loop, get(BB), get(K), i32(4 * PANEL), i32Mul, i32Add, set(SEND)); // segments
   e(op.loop);
   e(get(BB), load(0), set(B0), get(BB), load(16), set(B1));
   for (let r = 0; r < mr; r++) {
@@ -65,7 +76,11 @@ function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean): WasmFunction {
     e(get(ACC[2 * r + 1]), get(S), get(B1), f32x4.mul, f32x4.add, set(ACC[2 * r + 1]));
     e(get(R[r]), i32(4), i32Add, set(R[r]));
   }
-  e(get(BB), i32(4 * PANEL), i32Add, tee(BB), get(BEND), i32LtU, op.brIf(0), op.end);
+  e(get(BB), i32(4 * PANEL), i32Add, tee(BB), get(seg ? SEND : BEND), i32LtU, op.brIf(0), op.end);
+  if (seg) {
+    for (let r = 0; r < mr; r++) e(get(R[r]), get(JUMP), i32Add, set(R[r]));
+    e(get(BB), get(BEND), i32LtU, op.brIf(0), op.end);
+  }
   // crow = c + i·ldc + p·32
   e(get(C), get(I), get(LDC), i32Mul, i32Add, get(P), i32(4 * PANEL), i32Mul, i32Add, set(CROW));
   for (let r = 0; r < mr; r++) {
@@ -84,25 +99,46 @@ function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean): WasmFunction {
   e(get(I), i32(mr), i32Add, tee(I), get(M), i32LtU, op.brIf(0), op.end, op.end); // row blocks
   e(get(P), i32(1), i32Add, tee(P), get(P1), i32LtU, op.brIf(0), op.end, op.end); // panels
   return {
-    name: `gemm${mr}${acc ? 'Acc' : ''}${act ? 'Act' : ''}`,
+    name: `gemm${mr}${acc ? 'Acc' : ''}${act ? 'Act' : ''}${seg ? 'Seg' : ''}`,
     params,
     locals: [...new Array<number>(i32Locals).fill(I32), ...new Array<number>(v128Locals).fill(V128)],
     body,
   };
 }
 
-/** The eight functions of the module doc. */
+/** The ten functions of the module doc. */
 export function gemmFunctions(): WasmFunction[] {
-  return [false, true].flatMap((acc) => [false, true].flatMap((act) => [gemmFunction(4, act, acc), gemmFunction(1, act, acc)]));
+  const plain = [false, true].flatMap((acc) => [false, true].flatMap((act) => [gemmFunction(4, act, acc), gemmFunction(1, act, acc)]));
+  return [...plain, gemmFunction(4, true, false, true), gemmFunction(1, true, false, true)];
 }
 
 type Plain = (a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number) => void;
 type WithAct = (a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number) => void;
 
+type Segmented = (
+  a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number,
+  segs: number, jump: number,
+) => void;
+
 /** The exported functions (byte offsets, counts; alpha an f32). */
 export interface SimdGemm {
   gemm4: Plain; gemm1: Plain; gemm4Act: WithAct; gemm1Act: WithAct;
   gemm4Acc: Plain; gemm1Acc: Plain; gemm4AccAct: WithAct; gemm1AccAct: WithAct;
+  gemm4ActSeg: Segmented; gemm1ActSeg: Segmented;
+}
+
+/**
+ * `C = max(v, α·v)`, v = A·B + bias, where row r of A is `segs` runs of K floats, the first at
+ * `a + r·lda`, each next one `jump` bytes after the end of the previous; B packed `[N/8, segs·K, 8]`.
+ * Rows 0 … M−1, panels p0 … p1−1.
+ */
+export function gemmRowsSegmented(
+  k: SimdGemm, a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number,
+  bias: number, alpha: number, segs: number, jump: number,
+): void {
+  const m4 = M - (M % 4);
+  if (m4 > 0) k.gemm4ActSeg(a, b, c, m4, K, lda, ldc, p0, p1, bias, alpha, segs, jump);
+  if (M > m4) k.gemm1ActSeg(a + m4 * lda, b, c + m4 * ldc, M - m4, K, lda, ldc, p0, p1, bias, alpha, segs, jump);
 }
 
 /**
