@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bindSimd } from '../../src/kernels/simd.js';
-import { PANEL, gemmRows, packPanels } from '../../src/kernels/simd-gemm.js';
+import { PANEL, gemmRows, gemmRowsSegmented, packPanels } from '../../src/kernels/simd-gemm.js';
 import { randn, rng } from '../helpers.js';
 
 const memory = new WebAssembly.Memory({ initial: 64 });
@@ -60,4 +60,38 @@ describe('the SIMD matrix products (simd-gemm)', () => {
       });
     }
   }
+});
+
+describe('the segmented SIMD product (gemmRowsSegmented)', () => {
+  it('reads each row of A as 3 runs of K values with a jump between them, against a float64 loop', () => {
+    const r = rng(77);
+    const [M, K, N, segs, gap] = [9, 5, 16, 3, 7]; // rows 2 floats apart (they overlap); runs 7 floats apart
+    const lda = 2;
+    const span = (M - 1) * lda + segs * (K + gap);
+    const a = randn(r, span);
+    const b = randn(r, segs * K * N);
+    const bias = randn(r, N);
+    const packed = new Float32Array(segs * K * N);
+    packPanels(b, segs * K, N, packed);
+    const aAt = put(a, 0);
+    const bAt = put(packed, span);
+    const biasAt = put(bias, span + segs * K * N);
+    const cAt = put(new Float32Array(M * N), span + segs * K * N + N);
+    gemmRowsSegmented(k, aAt, bAt, cAt, M, K, 4 * lda, 4 * N, 0, N / PANEL, biasAt, 0.1, segs, 4 * gap);
+    const c = new Float32Array(memory.buffer, cAt, M * N);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = bias[j];
+        let scale = Math.abs(s);
+        for (let sg = 0; sg < segs; sg++) {
+          for (let t = 0; t < K; t++) {
+            const v = a[i * lda + sg * (K + gap) + t] * b[(sg * K + t) * N + j];
+            s += v;
+            scale += Math.abs(v);
+          }
+        }
+        expect(Math.abs(c[i * N + j] - (s < 0 ? 0.1 * s : s))).toBeLessThanOrEqual(1e-6 * scale);
+      }
+    }
+  });
 });
