@@ -12,10 +12,12 @@
  *   `max(v, α·v)`, v = (Aᵀ M A) + bias, M the tile's rows of the a² products; y_k the byte offset of
  *   output pixel k = m·row + column. After a tile M += C4, y += m·C4.
  *
- * Each matrix product is written out as linear combinations: ±1 coefficients as additions and
- * subtractions, the others as multiplications by constants, in float32 lanes. Pixels outside the input
- * point into a zero buffer, outputs outside the image into a scratch sink (both sized by the caller for
- * the advance over a run).
+ * Each 2-D transform is two passes of 1-D transforms (rows, then columns) held in locals, each written
+ * out as linear combinations (±1 coefficients as additions and subtractions, the others as
+ * multiplications by constants; for F(4×4) the shared sums are taken once), in float32 lanes. The
+ * pointers stay put during a tile: lanes are addressed as pointer + channel offset. Pixels outside the
+ * input point into a zero buffer, outputs outside the image into a scratch sink (both sized by the
+ * caller for the advance over a run).
  *
  * @internal
  * @packageDocumentation
@@ -25,13 +27,16 @@ import { WINOGRAD_MATRICES, type TileSize } from './winograd-matrices.js';
 
 const { get, set, tee, i32Add, i32Mul, i32LtU } = op;
 
-/** `for (c = 0; c < C4; c += 16) { step; every pointer += 16 }`. */
-function channelLoop(pointers: number[], C4: number, c: number, step: number[]): number[] {
-  const out: number[] = [...op.i32(0), ...set(c), ...op.loop, ...step];
-  for (const p of pointers) out.push(...get(p), ...op.i32(16), ...i32Add, ...set(p));
-  out.push(...get(c), ...op.i32(16), ...i32Add, ...tee(c), ...get(C4), ...i32LtU, ...op.brIf(0), ...op.end);
-  return out;
+/** `for (c = 0; c < C4; c += 16) { step }`: the step addresses pointer p's lanes as p + c ({@link at}). */
+function channelLoop(C4: number, c: number, step: number[]): number[] {
+  return [
+    ...op.i32(0), ...set(c), ...op.loop, ...step,
+    ...get(c), ...op.i32(16), ...i32Add, ...tee(c), ...get(C4), ...i32LtU, ...op.brIf(0), ...op.end,
+  ];
 }
+
+/** The address p + c (a pointer local plus the channel offset). */
+const at = (p: number, c: number) => [...get(p), ...get(c), ...i32Add];
 
 /** `pointer += k·C4` for each pointer. */
 function advance(pointers: number[], C4: number, k: number): number[] {
@@ -122,7 +127,7 @@ function inRow(m: TileSize): WasmFunction {
   const tmp = Array.from({ length: 6 }, () => next++);
   const step: number[] = [];
   for (let r = 0; r < a; r++) {
-    for (let s2 = 0; s2 < a; s2++) step.push(...get(S[a * r + s2]), ...load(), ...set(X[s2]));
+    for (let s2 = 0; s2 < a; s2++) step.push(...at(S[a * r + s2], c), ...load(), ...set(X[s2]));
     const p = program('BT', m, (k) => get(X[k]), tmp);
     step.push(...p.prelude);
     p.outputs.forEach((v, j) => step.push(...v, ...set(T[a * r + j])));
@@ -130,9 +135,9 @@ function inRow(m: TileSize): WasmFunction {
   for (let j = 0; j < a; j++) {
     const p = program('BT', m, (r) => get(T[a * r + j]), tmp);
     step.push(...p.prelude);
-    p.outputs.forEach((v, i) => step.push(...get(D[a * i + j]), ...v, ...store()));
+    p.outputs.forEach((v, i) => step.push(...at(D[a * i + j], c), ...v, ...store()));
   }
-  const body = [...channelLoop([...S, ...D], C4, c, step), ...advance(S, C4, m - 1)];
+  const body = [...channelLoop(C4, c, step), ...advance(S, C4, m), ...advance(D, C4, 1)];
   return {
     name: `wgIn${m}Row`,
     params: new Array<number>(2 * n2 + 2).fill(I32),
@@ -147,15 +152,15 @@ function outRow(m: TileSize): WasmFunction {
   const Mp = Array.from({ length: n2 }, (_, k) => k);
   const Y = Array.from({ length: m * m }, (_, k) => n2 + k);
   const BIAS = n2 + m * m, C4 = BIAS + 1, N = BIAS + 2, ALPHA = BIAS + 3;
-  const c = ALPHA + 1, t = ALPHA + 2, bias0 = ALPHA + 3; // i32 locals
-  let next = ALPHA + 4;
+  const c = ALPHA + 1, t = ALPHA + 2; // i32 locals
+  let next = ALPHA + 3;
   const X = Array.from({ length: a }, () => next++); // v128: a column of the products
   const Q = Array.from({ length: m * a }, () => next++); // v128: Aᵀ applied to the columns
   const tmp = Array.from({ length: 6 }, () => next++);
   const BV = next++, V = next++, AV = next++; // v128: bias, a value, alpha
-  const step: number[] = [...get(BIAS), ...load(), ...set(BV)];
+  const step: number[] = [...at(BIAS, c), ...load(), ...set(BV)];
   for (let j = 0; j < a; j++) {
-    for (let i = 0; i < a; i++) step.push(...get(Mp[a * i + j]), ...load(), ...set(X[i]));
+    for (let i = 0; i < a; i++) step.push(...at(Mp[a * i + j], c), ...load(), ...set(X[i]));
     const p = program('AT', m, (i) => get(X[i]), tmp);
     step.push(...p.prelude);
     p.outputs.forEach((v, row) => step.push(...v, ...set(Q[a * row + j])));
@@ -164,19 +169,14 @@ function outRow(m: TileSize): WasmFunction {
     const p = program('AT', m, (j) => get(Q[a * row + j]), tmp);
     step.push(...p.prelude);
     p.outputs.forEach((v, q) => {
-      step.push(...get(Y[m * row + q]), ...v, ...get(BV), ...f32x4.add, ...tee(V), ...get(V), ...get(AV), ...f32x4.mul, ...f32x4.max, ...store());
+      step.push(...at(Y[m * row + q], c), ...v, ...get(BV), ...f32x4.add, ...tee(V), ...get(V), ...get(AV), ...f32x4.mul, ...f32x4.max, ...store());
     });
   }
-  const body = [
-    ...get(BIAS), ...set(bias0),
-    ...channelLoop([...Mp, ...Y, BIAS], C4, c, step),
-    ...get(bias0), ...set(BIAS),
-    ...advance(Y, C4, m - 1),
-  ];
+  const body = [...channelLoop(C4, c, step), ...advance(Y, C4, m), ...advance(Mp, C4, 1)];
   return {
     name: `wgOut${m}Row`,
     params: [...new Array<number>(n2 + m * m + 3).fill(I32), F32],
-    locals: [I32, I32, I32, ...new Array<number>(next - (ALPHA + 4)).fill(V128)],
+    locals: [I32, I32, ...new Array<number>(next - (ALPHA + 3)).fill(V128)],
     body: [...get(ALPHA), ...f32x4.splat, ...set(AV), ...tileLoop(N, t, body)],
   };
 }
