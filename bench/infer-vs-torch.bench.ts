@@ -1,15 +1,15 @@
 /**
- * tinyYOLOv2 and yolov2 at 416, batch 1: yolov2-ts (wasm, the folded model) against PyTorch (CPU, the
+ * tinyYOLOv2 and yolov2 at 416, batch 1 (BENCH_BATCHES for others): yolov2-ts (wasm, the folded model) against PyTorch (CPU, the
  * same layer shapes, bench/pytorch_infer.py), in alternating rounds within one run, so that both meet
  * the same machine: on a shared or throttled machine the speed drifts by tens of percent over minutes,
  * and timings taken at different times do not compare.
  *
  *   npm run bench -- infer-vs-torch
- *   BENCH_ROUNDS=7 BENCH_ITERS=5 BENCH_MODELS=yolov2 BENCH_TORCH_THREADS=2 npm run bench -- infer-vs-torch
+ *   BENCH_ROUNDS=7 BENCH_ITERS=5 BENCH_MODELS=yolov2 BENCH_BATCHES=1,8 BENCH_TORCH_THREADS=2 npm run bench -- infer-vs-torch
  *
  * Needs Debian's PyTorch (`apt-get install -y python3-torch`; BENCH_PYTHON, default /usr/bin/python3).
- * Prints per round {"name":"infer-vs-torch-round","model","round","tsMs","torchFoldedMs","torchEvalMs"}
- * (medians of BENCH_ITERS calls each) and per model {"name":"infer-vs-torch","model","rounds","tsMs",
+ * Prints per round {"name":"infer-vs-torch-round","model","batch","round","tsMs","torchFoldedMs","torchEvalMs"}
+ * (medians of BENCH_ITERS calls each, ms per call) and per model and batch {"name":"infer-vs-torch","model","batch","rounds","tsMs",
  * "torchFoldedMs","torchEvalMs","ratioToFolded","ratioToEval"} (medians over the rounds; ratio =
  * yolov2-ts / PyTorch, below 1 is faster), or {"name":"infer-vs-torch","skipped":reason}.
  */
@@ -53,6 +53,7 @@ export default async function (): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const iterations = Number(process.env.BENCH_ITERS ?? 5);
   const names = (process.env.BENCH_MODELS ?? 'tinyYOLOv2,yolov2').split(',') as Array<keyof typeof MODELS>;
+  const batches = (process.env.BENCH_BATCHES ?? '1').split(',').map(Number);
   let torch;
   try {
     torch = await startTorch();
@@ -66,30 +67,32 @@ export default async function (): Promise<void> {
       const { build, torch: torchName } = MODELS[name];
       const model = build({ numClasses: 20, inputSize: 416 });
       const folded = foldBatchNorm(model);
-      const x = tf.randomUniform([1, 416, 416, 3]);
-      const ts: number[] = [];
-      const tf_: number[] = [];
-      const te: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        const r = await measure(() => {
-          const y = folded.predict(x) as tf.Tensor;
-          y.dataSync();
-          y.dispose();
-        }, { iterations, warmup: 1 });
-        const f = await torch.ask(`${torchName} 1 ${iterations} folded`);
-        const e = await torch.ask(`${torchName} 1 ${iterations} eval`);
-        ts.push(r.medianMs);
-        tf_.push(f.medianMs);
-        te.push(e.medianMs);
-        report({ name: 'infer-vs-torch-round', backend: 'wasm', model: name, round, tsMs: r.medianMs, torchFoldedMs: f.medianMs, torchEvalMs: e.medianMs });
+      for (const batch of batches) {
+        const x = tf.randomUniform([batch, 416, 416, 3]);
+        const ts: number[] = [];
+        const tf_: number[] = [];
+        const te: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const r = await measure(() => {
+            const y = folded.predict(x) as tf.Tensor;
+            y.dataSync();
+            y.dispose();
+          }, { iterations, warmup: 1 });
+          const f = await torch.ask(`${torchName} ${batch} ${iterations} folded`);
+          const e = await torch.ask(`${torchName} ${batch} ${iterations} eval`);
+          ts.push(r.medianMs);
+          tf_.push(f.medianMs);
+          te.push(e.medianMs);
+          report({ name: 'infer-vs-torch-round', backend: 'wasm', model: name, batch, round, tsMs: r.medianMs, torchFoldedMs: f.medianMs, torchEvalMs: e.medianMs });
+        }
+        const round3 = (v: number) => Math.round(v * 1000) / 1000;
+        report({
+          name: 'infer-vs-torch', backend: 'wasm', model: name, inputSize: 416, batch, rounds,
+          tsMs: median(ts), torchFoldedMs: median(tf_), torchEvalMs: median(te),
+          ratioToFolded: round3(median(ts.map((t, i) => t / tf_[i]))), ratioToEval: round3(median(ts.map((t, i) => t / te[i]))),
+        });
+        tf.dispose(x);
       }
-      const round2 = (v: number) => Math.round(v * 1000) / 1000;
-      report({
-        name: 'infer-vs-torch', backend: 'wasm', model: name, inputSize: 416, batch: 1, rounds,
-        tsMs: median(ts), torchFoldedMs: median(tf_), torchEvalMs: median(te),
-        ratioToFolded: round2(median(ts.map((t, i) => t / tf_[i]))), ratioToEval: round2(median(ts.map((t, i) => t / te[i]))),
-      });
-      tf.dispose(x);
       folded.dispose();
       model.dispose();
     }
