@@ -10,5 +10,5 @@ export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInst
 /** The fused batch-norm kernels' names, run by the model's batch-norm layer when they are registered. */
 export { BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL } from './batch-norm.js';
 /** The inference convolutions of the wasm backend (the folded model's layers use them). */
-export type { InferConvPlan } from './infer-conv.js';
-export { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, INFER_CONV_KERNEL } from './infer-conv.js';
+export type { InferConvPlan, InferenceConvolutionOptions } from './infer-conv.js';
+export { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, setInferenceConvolutions, INFER_CONV_KERNEL } from './infer-conv.js';

@@ -20,7 +20,8 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError, describe } from '../errors.js';
+import { assertKnownKeys } from '../validate.js';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './util.js';
 import { backendMemory, heapOf, offset } from './util.js';
 import { winogradArgs } from './tasks.js';
@@ -53,7 +54,7 @@ export function inferConvEligible(
   xShape: readonly number[], filterShape: readonly number[], strides: readonly number[], dilations: readonly number[], padding: string,
   alpha: number,
 ): boolean {
-  if (tf.getBackend() !== 'wasm' || xShape.length !== 4 || filterShape.length !== 4) return false;
+  if (!plans.enabled || tf.getBackend() !== 'wasm' || xShape.length !== 4 || filterShape.length !== 4) return false;
   const [kh, kw, inC, outC] = filterShape;
   const plain = strides.every((s) => s === 1) && dilations.every((d) => d === 1) && outC % PANEL === 0 && alpha >= 0 && alpha <= 1;
   if (!plain || xShape[3] !== inC || !simdSupported() || !backendMemory(tf.backend() as unknown as WasmBackendLike)) return false;
@@ -83,12 +84,42 @@ export function inferConvPlan(xShape: readonly number[], filterShape: readonly n
   return four ? 'winograd4' : 'winograd2';
 }
 
-/** Which plans may be chosen (benchmarks compare them; see {@link setInferConvPlans}). */
-const plans = { winograd4: true };
+/** Which plans may be chosen ({@link setInferenceConvolutions}). */
+const plans = { enabled: true, winograd4: true };
 
 /** Allow or forbid F(4×4, 3×3) in {@link inferConvPlan}. For tests and benchmarks. @internal */
 export function setInferConvPlans(p: { winograd4: boolean }): void {
   plans.winograd4 = p.winograd4;
+}
+
+/** Options of {@link setInferenceConvolutions}. */
+export interface InferenceConvolutionOptions {
+  /**
+   * Run the folded layers on this library's WebAssembly SIMD convolutions on the wasm backend (default
+   * true); false: TF.js's `FusedConv2D`, with no prepared weights.
+   */
+  enabled?: boolean;
+  /**
+   * Use Winograd F(4×4, 3×3) where it applies (default true): the fastest, with prepared weights of 4×
+   * the 3×3 kernels' size; false: F(2×2, 3×3), 16/9 of their size.
+   */
+  winograd4?: boolean;
+}
+
+/**
+ * Choose how the folded layers ({@link FoldedConv2D}) run on the wasm backend, for every model: speed
+ * (the default) or memory. Layers pick the change up on their next call (their prepared weights are
+ * rebuilt for the new plan). Throws ValueError for unknown keys or non-boolean values.
+ */
+export function setInferenceConvolutions(options: InferenceConvolutionOptions): void {
+  assertKnownKeys('setInferenceConvolutions', 'options', options, ['enabled', 'winograd4']);
+  for (const key of ['enabled', 'winograd4'] as const) {
+    const v = options[key];
+    if (v !== undefined && typeof v !== 'boolean') {
+      throw new ValueError(`setInferenceConvolutions: '${key}' must be true or false, got ${describe(v)}`);
+    }
+    if (v !== undefined) plans[key] = v;
+  }
 }
 
 /**

@@ -110,6 +110,7 @@ export class FoldedConv2D extends tfl.layers.Layer {
     if (!recordingGradients() && inferConvEligible(x.shape, filter.shape, this.strides, this.dilationRate, this.padding, alpha)) {
       return inferConv2d(x, this.preparedFor(filter, inferConvPlan(x.shape, filter.shape)), this.bias!.read() as tf.Tensor1D, alpha);
     }
+    if (!recordingGradients()) this.disposePrepared(); // e.g. turned off by setInferenceConvolutions
     return tf.fused.conv2d({
       x,
       filter,

@@ -26,6 +26,9 @@ export { loadDarknetWeights, saveDarknetWeights, darknetWeightsSize } from './we
 // --- training kernels ---
 export type { TrainingKernelOptions } from '../kernels/index.js';
 export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInstalled } from '../kernels/index.js';
+// --- inference convolutions of the folded layers (wasm) ---
+export type { InferenceConvolutionOptions } from '../kernels/index.js';
+export { setInferenceConvolutions } from '../kernels/index.js';
 
 // --- head initialisation (lead) ---
 export { initObjectnessPrior } from './init.js';

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   WINOGRAD_INFER_MIN_CHANNELS, inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, setInferConvChunking, type InferConvPlan,
 } from '../../src/kernels/infer-conv.js';
-import { FoldedConv2D } from '../../src/models/index.js';
+import { FoldedConv2D, setInferenceConvolutions } from '../../src/models/index.js';
+import { ValueError } from '../../src/errors.js';
 import { ShapeError } from '../../src/errors.js';
 import { setKernelThreadPool } from '../../src/kernels/thread-pool.js';
 import { randn, rng } from '../helpers.js';
@@ -57,6 +58,39 @@ describe('inferConvEligible', () => {
     expect(ok([1, 13, 13, 3], [3, 3, 3, 64])).toBe(onWasm); // fewer than ${C} channels in: the direct path
     expect(ok([1, 13, 13, C], [3, 3, C, 125])).toBe(false);
     expect(ok([1, 13, 13, C], [5, 5, C, 64])).toBe(false);
+  });
+});
+
+describe('setInferenceConvolutions', () => {
+  it('rejects unknown keys and non-boolean values with ValueError', () => {
+    expect(() => setInferenceConvolutions({ winograd: true } as never)).toThrow(ValueError);
+    expect(() => setInferenceConvolutions({ enabled: 'yes' } as never)).toThrow(/'enabled' must be true or false, got/);
+  });
+
+  it('turns F(4×4) off (F(2×2) instead) and the SIMD convolutions off (TF.js, no prepared weights)', () => {
+    try {
+      setInferenceConvolutions({ winograd4: false });
+      expect(inferConvPlan([1, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd2');
+      setInferenceConvolutions({ winograd4: true, enabled: false });
+      expect(inferConvPlan([1, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd4');
+      expect(inferConvEligible([1, 13, 13, 16], [3, 3, 16, 64], [1, 1], [1, 1], 'same', 0.1)).toBe(false);
+      // a folded layer then keeps no prepared weights: on wasm the ones it had are freed
+      setInferenceConvolutions({ enabled: true });
+      const layer = new FoldedConv2D({ filters: 16, kernelSize: [3, 3] });
+      const input = tfl.input({ shape: [8, 8, 16] });
+      const model = tfl.model({ inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor });
+      const x = tf.ones([1, 8, 8, 16]);
+      const before = tf.memory().numTensors;
+      tf.dispose(model.predict(x) as tf.Tensor);
+      expect(tf.memory().numTensors).toBe(before + (backend === 'wasm' ? 1 : 0)); // the prepared weights
+      setInferenceConvolutions({ enabled: false });
+      tf.dispose(model.predict(x) as tf.Tensor);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose(x);
+      model.dispose();
+    } finally {
+      setInferenceConvolutions({ enabled: true, winograd4: true });
+    }
   });
 });
 
