@@ -20,7 +20,7 @@ import type { TileSize } from './winograd-matrices.js';
 import { directConvRows } from './direct-conv-rows.js';
 import type { WinogradGeometry } from './winograd.js';
 import {
-  filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, outputTransformAct, transpose,
+  filterGradTransform, filterTransform, gradTransform, inputTransform, outputTransform, transpose,
 } from './winograd.js';
 
 /** A task: `(heap, args, lo, hi, part)`. */
@@ -103,9 +103,6 @@ export const KERNEL_TASKS = {
   wgInput: (heap, a, lo, hi) => inputTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
   /** tiles: a = [y, …winograd geometry, …16 M] */
   wgOutput: (heap, a, lo, hi) => outputTransform(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), lo, hi),
-  /** tiles: a = [y, …winograd geometry, …16 M, bias, alpha] */
-  wgOutputAct: (heap, a, lo, hi) =>
-    outputTransformAct(views16(heap, a, 10), winogradGeometryAt(a, 1), f32(heap, a[0]), f32(heap, a[26]), a[27], lo, hi),
   /** tiles of m×m, on the SIMD functions (inC a multiple of 4): a = [x, …winograd geometry, m, …(m + 2)² V, zero] */
   wgInputSimd: (heap, a, lo, hi) => {
     const m = a[10] as TileSize;

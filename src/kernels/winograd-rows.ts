@@ -3,7 +3,7 @@
  * for output tiles of m×m (m = 2 or 4; windows of a = m + 2): the tiles of a range are walked tile row
  * by tile row; the tiles whose window (input) or outputs (output) lie wholly inside the image go to one
  * call per run, the others one call each with their outside pixels pointed at a zero buffer (input) or a
- * sink (output). For m = 2, the same results as `inputTransform` and `outputTransformAct` of
+ * sink (output). For m = 2, the input transform gives the same results as `inputTransform` of
  * `winograd.ts`; C a multiple of 4. Tiles are numbered `t = (b·tilesH + ty)·tilesW + tx`; tile (ty, tx)
  * covers output rows m·ty … m·ty + m − 1 and input rows m·ty − pt … m·ty − pt + m + 1.
  *

@@ -164,38 +164,6 @@ export function outputTransform(M: Float32Array[], g: WinogradGeometry, y: Float
 }
 
 /**
- * {@link outputTransform} with the bias added and the activation applied on the way out:
- * `y = v < 0 ? α·v : v`, v = (Aᵀ m A) + bias[c] (α = 1: linear), for tiles t0 … t1−1.
- */
-export function outputTransformAct(
-  M: Float32Array[], g: WinogradGeometry, y: Float32Array, bias: Float32Array, alpha: number, t0 = 0, t1 = tileCount(g),
-): void {
-  const C = g.outC;
-  const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] = M;
-  const act = (v: number) => (v < 0 ? alpha * v : v);
-  for (let t = t0; t < t1; t++) {
-    const { pixel, row1, col1 } = tileAt(g, t);
-    const y00 = pixel * C;
-    const y10 = y00 + g.outW * C;
-    const base = t * C;
-    for (let c = 0; c < C; c++) {
-      const i = base + c;
-      const b = bias[c];
-      const u0 = m0[i] + m4[i] + m8[i], u1 = m1[i] + m5[i] + m9[i];
-      const u2 = m2[i] + m6[i] + m10[i], u3 = m3[i] + m7[i] + m11[i];
-      const w0 = m4[i] - m8[i] - m12[i], w1 = m5[i] - m9[i] - m13[i];
-      const w2 = m6[i] - m10[i] - m14[i], w3 = m7[i] - m11[i] - m15[i];
-      y[y00 + c] = act(u0 + u1 + u2 + b);
-      if (col1) y[y00 + C + c] = act(u1 - u2 - u3 + b);
-      if (row1) {
-        y[y10 + c] = act(w0 + w1 + w2 + b);
-        if (col1) y[y10 + C + c] = act(w1 - w2 - w3 + b);
-      }
-    }
-  }
-}
-
-/**
  * Filter transform: `U[ξ]` (16 arrays of `[inC, outC]`) `= G g Gᵀ` for every (ci, co), g the 3×3 taps
  * `w[ky, kx, ci, co]` of an HWIO filter `[3, 3, inC, outC]`, for i = ci·outC + co in i0 … i1−1.
  */
