@@ -3,16 +3,17 @@
  * `max(v, α·v)` (0 ≤ α ≤ 1; α = 1 is linear), stride 1, run on the WebAssembly SIMD matrix products of
  * `simd-gemm.ts` and split over the helper threads of `thread-pool.ts` when there are any:
  *
- * - 3×3 'same' convolutions by Winograd F(2×2, 3×3) (`winograd.ts`): the input transform, 16 matrix
- *   products `[tiles, inC] × [inC, outC]`, and one output pass that also adds the bias and applies the
- *   activation. Per 2×2 output tile that is 16 multiplications per channel pair instead of 36.
- * - 3×3 'same' convolutions with fewer input channels (a detector's first layer) directly, as three
- *   products per output row over a padded copy of the input (`direct-conv-rows.ts`).
+ * - 3×3 'same' convolutions by Winograd F(4×4, 3×3) or F(2×2, 3×3) (`winograd-matrices.ts`,
+ *   `winograd-infer.ts`): the input transform, 36 or 16 matrix products `[tiles, inC] × [inC, outC]`,
+ *   and one output pass that also adds the bias and applies the activation: per output tile 36
+ *   multiplications per channel pair instead of 144, or 16 instead of 36.
+ * - 3×3 'same' convolutions with fewer input channels (a detector's first layer) directly, one product
+ *   per output row over a padded copy of the input (`direct-conv-rows.ts`).
  * - 1×1 convolutions as one matrix product `[B·H·W, inC] × [inC, outC]` with the bias and activation
  *   in its epilogue.
  *
- * The weights are prepared once ({@link inferConvWeights}: the Winograd transform of a 3×3 filter, then
- * packed in panels of 8 output channels) and kept by the caller (the folded model's layer); a call then
+ * The weights are prepared once per plan ({@link inferConvPlan}, {@link inferConvWeights}: the Winograd
+ * transform of a 3×3 filter, then packed in panels of 8 output channels) and kept by the caller (the folded model's layer); a call then
  * costs only the transforms and the products. Inference only: the kernel has no gradient, and the caller
  * uses it only when no gradient is being recorded.
  *
@@ -47,8 +48,8 @@ const GEMM_CHUNK_BYTES = 256 * 1024;
 /**
  * Whether {@link inferConv2d} runs `x [B, H, W, inC] ⊛ w [kh, kw, inC, outC]` with these strides,
  * dilations, padding and leaky slope: on the wasm backend with WebAssembly SIMD (and its memory in
- * reach), stride and dilation 1,
- * outC a multiple of 8, 0 ≤ α ≤ 1, and either 3×3 'same' or 1×1.
+ * reach), not turned off by {@link setInferenceConvolutions}, stride and dilation 1, outC a multiple of 8,
+ * 0 ≤ α ≤ 1, and either 3×3 'same' or 1×1.
  */
 export function inferConvEligible(
   xShape: readonly number[], filterShape: readonly number[], strides: readonly number[], dilations: readonly number[], padding: string,
