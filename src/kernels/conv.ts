@@ -12,7 +12,7 @@ import type { Geometry } from './im2col.js';
 import { im2colKN } from './im2col.js';
 import { geometryArgs } from './tasks.js';
 import { parallelFor } from './thread-pool.js';
-import { im2colLimit, liveKernel, stockKernel } from './util.js';
+import { im2colLimit, liveKernel, recordingGradients, stockKernel } from './util.js';
 import {
   plainFusedConv, winogradBackpropFilterWasm, winogradBackpropInputWasm, winogradConv2DWasm, winogradEligible,
 } from './winograd-conv.js';
@@ -176,16 +176,9 @@ export function backpropInputWasm(args: KernelArgs): TensorInfo {
 }
 
 /* ---------- Conv2D and FusedConv2D (wasm): Winograd where it pays ---------- */
-
-/**
- * Whether the engine is recording gradients (a training step). Only then does the forward convolution
- * take the Winograd path: for inference the stock XNNPACK operator, which caches its packed filter by
- * filter tensor, is faster when the same weights run again and again (docs/benchmarks.md), while a
- * training step changes the weights, and so repacks them, anyway.
- */
-function recordingGradients(): boolean {
-  return ((tf.engine().state as { gradientDepth?: number }).gradientDepth ?? 0) > 0;
-}
+// Only while gradients are recorded (a training step): for inference the stock XNNPACK operator, which
+// caches its packed filter by filter tensor, is faster when the same weights run again and again
+// (docs/benchmarks.md), while a training step changes the weights, and so repacks them, anyway.
 
 export function conv2DWasm(args: KernelArgs): TensorInfo {
   const { x, filter } = args.inputs;

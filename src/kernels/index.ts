@@ -11,4 +11,5 @@ export { registerTrainingKernels, unregisterTrainingKernels, trainingKernelsInst
 export { BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL } from './batch-norm.js';
 /** The inference convolutions of the wasm backend (the folded model's layers use them). */
 export type { InferConvPlan, InferenceConvolutionOptions } from './infer-conv.js';
+export { recordingGradients } from './util.js';
 export { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, setInferenceConvolutions, INFER_CONV_KERNEL } from './infer-conv.js';

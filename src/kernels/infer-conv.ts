@@ -30,7 +30,6 @@ import { parallelFor } from './thread-pool.js';
 import { simdSupported } from './simd.js';
 import { PANEL, packPanels } from './simd-gemm.js';
 import type { WinogradGeometry } from './winograd.js';
-import { filterTransform } from './winograd.js';
 import { filterTransformM, type TileSize } from './winograd-matrices.js';
 import { chunked, winogradChunked, winogradWhole } from './winograd-infer.js';
 
@@ -149,8 +148,7 @@ export function inferConvWeights(filter: tf.Tensor4D, plan: InferConvPlan = defa
   const m = plan === 'winograd4' ? 4 : 2;
   const mats = (m + 2) ** 2;
   const U = Array.from({ length: mats }, () => new Float32Array(n));
-  if (m === 2) filterTransform(w, inC, outC, U);
-  else filterTransformM(w, inC, outC, 4, U);
+  filterTransformM(w, inC, outC, m, U);
   const packed = new Float32Array(mats * n);
   U.forEach((u, k) => packPanels(u, inC, outC, packed.subarray(k * n, (k + 1) * n)));
   return tf.tensor4d(packed, [mats, outC / PANEL, inC, PANEL]);

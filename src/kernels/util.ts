@@ -26,6 +26,14 @@ export interface WasmBackendLike {
   wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
 }
 
+/**
+ * Whether the engine is recording gradients (a training step is under way): the training kernels
+ * take their Winograd forward path only then, and the inference convolutions only when not.
+ */
+export function recordingGradients(): boolean {
+  return ((tf.engine().state as { gradientDepth?: number }).gradientDepth ?? 0) > 0;
+}
+
 /** The byte offset of a tensor's data in the wasm heap. */
 export function offset(backend: WasmBackendLike, t: TensorInfo): number {
   return backend.typedArrayFromHeap(t).byteOffset;

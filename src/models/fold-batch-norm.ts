@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError, describe } from '../errors.js';
-import { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, type InferConvPlan } from '../kernels/index.js';
+import { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, recordingGradients, type InferConvPlan } from '../kernels/index.js';
 import { DarknetBatchNorm, LEAKY_ALPHA } from './layers.js';
 
 /** Configuration of {@link FoldedConv2D}. */
@@ -162,10 +162,6 @@ export class FoldedConv2D extends tfl.layers.Layer {
 }
 tf.serialization.registerClass(FoldedConv2D);
 
-/** Whether the engine is recording gradients (then the inference-only Winograd path is not taken). */
-function recordingGradients(): boolean {
-  return ((tf.engine().state as { gradientDepth?: number }).gradientDepth ?? 0) > 0;
-}
 
 /** The parts of a tfjs-layers `Conv2D` read here (its public fields). */
 interface Conv2DFields {
