@@ -144,6 +144,7 @@ const NODE_VALUES = [
   'convertDarknet',
   'loadConvertedModel',
   'TrainingError',
+  'enableRelaxedSimd',
 ];
 const NODE_TYPES = [
     'AugmentOptions', 'AugmentParams', 'BackendAttempt', 'BackendName', 'Batch', 'BatchAnnotation',

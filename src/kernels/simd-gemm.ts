@@ -17,8 +17,10 @@
  * - `gemm4ActSeg`, `gemm1ActSeg` (…, bias, alpha, segs, jump): with bias and activation, each row of A
  *   made of `segs` runs of K values ({@link gemmRowsSegmented}).
  *
- * The sums run over k in order, one float32 product and one float32 addition at a time, as a plain loop
- * would.
+ * The sums run over k in order. Where the runtime has relaxed SIMD (see `relaxedSimdSupported` in
+ * `wasm-asm.ts`), the module also carries fused variants, each step one `f32x4.relaxed_madd` (a single
+ * rounding on CPUs with FMA, as a C compiler's contracted `s += a * b`), and `bindSimd` (`simd.ts`)
+ * hands those out; otherwise each step is one float32 product and one float32 addition, as a plain loop.
  *
  * @internal
  * @packageDocumentation
@@ -40,7 +42,7 @@ const SEGS = 11, JUMP = 12;
  * One function: MR rows per block, with or without the bias + activation epilogue, adding to C or not;
  * `seg`: K runs over SEGS segments of K values, A's row pointers moving on by JUMP bytes after each.
  */
-function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean, seg = false): WasmFunction {
+function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean, seg: boolean, fma: boolean): WasmFunction {
   const actParams = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
   const params = seg ? [...actParams, I32, I32] : act ? actParams : new Array<number>(9).fill(I32);
   let next = params.length;
@@ -72,8 +74,10 @@ function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean, seg = false): WasmF
   e(get(BB), load(0), set(B0), get(BB), load(16), set(B1));
   for (let r = 0; r < mr; r++) {
     e(get(R[r]), loadSplat(0), set(S));
-    e(get(ACC[2 * r]), get(S), get(B0), f32x4.mul, f32x4.add, set(ACC[2 * r]));
-    e(get(ACC[2 * r + 1]), get(S), get(B1), f32x4.mul, f32x4.add, set(ACC[2 * r + 1]));
+    for (const [a, b] of [[ACC[2 * r], B0], [ACC[2 * r + 1], B1]]) {
+      if (fma) e(get(S), get(b), get(a), f32x4.relaxedMadd, set(a)); // a = s·b + a, one rounding
+      else e(get(a), get(S), get(b), f32x4.mul, f32x4.add, set(a));
+    }
     e(get(R[r]), i32(4), i32Add, set(R[r]));
   }
   e(get(BB), i32(4 * PANEL), i32Add, tee(BB), get(seg ? SEND : BEND), i32LtU, op.brIf(0), op.end);
@@ -99,18 +103,29 @@ function gemmFunction(mr: 1 | 4, act: boolean, acc: boolean, seg = false): WasmF
   e(get(I), i32(mr), i32Add, tee(I), get(M), i32LtU, op.brIf(0), op.end, op.end); // row blocks
   e(get(P), i32(1), i32Add, tee(P), get(P1), i32LtU, op.brIf(0), op.end, op.end); // panels
   return {
-    name: `gemm${mr}${acc ? 'Acc' : ''}${act ? 'Act' : ''}${seg ? 'Seg' : ''}`,
+    name: `gemm${mr}${acc ? 'Acc' : ''}${act ? 'Act' : ''}${seg ? 'Seg' : ''}${fma ? FUSED_SUFFIX : ''}`,
     params,
     locals: [...new Array<number>(i32Locals).fill(I32), ...new Array<number>(v128Locals).fill(V128)],
     body,
   };
 }
 
-/** The ten functions of the module doc. */
-export function gemmFunctions(): WasmFunction[] {
-  const plain = [false, true].flatMap((acc) => [false, true].flatMap((act) => [gemmFunction(4, act, acc), gemmFunction(1, act, acc)]));
-  return [...plain, gemmFunction(4, true, false, true), gemmFunction(1, true, false, true)];
+/** The name suffix of the fused (relaxed `f32x4.relaxed_madd`) variants. */
+export const FUSED_SUFFIX = 'Fma';
+
+/** The ten functions of the module doc; with `fma`, also their fused variants (named with {@link FUSED_SUFFIX}). */
+export function gemmFunctions(fma: boolean): WasmFunction[] {
+  const variants = (f: boolean) => [
+    ...[false, true].flatMap((acc) => [false, true].flatMap((act) => [gemmFunction(4, act, acc, false, f), gemmFunction(1, act, acc, false, f)])),
+    gemmFunction(4, true, false, true, f), gemmFunction(1, true, false, true, f),
+  ];
+  return fma ? [...variants(false), ...variants(true)] : variants(false);
 }
+
+/** The names of {@link SimdGemm}'s functions. */
+export const GEMM_NAMES = [
+  'gemm4', 'gemm1', 'gemm4Act', 'gemm1Act', 'gemm4Acc', 'gemm1Acc', 'gemm4AccAct', 'gemm1AccAct', 'gemm4ActSeg', 'gemm1ActSeg',
+] as const;
 
 type Plain = (a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number) => void;
 type WithAct = (a: number, b: number, c: number, M: number, K: number, lda: number, ldc: number, p0: number, p1: number, bias: number, alpha: number) => void;

@@ -24,8 +24,8 @@
  * @packageDocumentation
  */
 
-import { F32, I32, V128, bitselect, f32x4, f64x2, load, moduleBytes, op, store, zeroF32x4, type WasmFunction } from './wasm-asm.js';
-import { gemmFunctions, type SimdGemm } from './simd-gemm.js';
+import { F32, I32, V128, bitselect, f32x4, f64x2, load, moduleBytes, op, relaxedSimdSupported, store, zeroF32x4, type WasmFunction } from './wasm-asm.js';
+import { FUSED_SUFFIX, GEMM_NAMES, gemmFunctions, type SimdGemm } from './simd-gemm.js';
 import { winogradFunctions, type SimdWinograd } from './simd-winograd.js';
 
 /** The high two f32 lanes of the v128 on the stack moved to the low half (for promote_low). */
@@ -131,15 +131,23 @@ function functions(): WasmFunction[] {
 }
 
 
-/** The module's bytes; `shared` for a shared memory import (limits 1 … 65536 pages). */
-export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  return moduleBytes([...functions(), ...gemmFunctions(), ...winogradFunctions()], shared);
+/**
+ * The module's bytes; `shared` for a shared memory import (limits 1 … 65536 pages); `fma`: with the
+ * fused variants of the matrix products (needs relaxed SIMD).
+ */
+export function simdModuleBytes(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
+  return moduleBytes([...functions(), ...gemmFunctions(fma), ...winogradFunctions()], shared);
 }
 
 /* ---------- instances per memory ---------- */
 
-/** The exported functions (byte offsets; counts; f32 scalars). */
+/**
+ * The exported functions (byte offsets; counts; f32 scalars). The matrix products are the fused ones
+ * when the runtime has relaxed SIMD (`fused`); `unfused` always holds the product-then-sum ones.
+ */
 export interface SimdKernels extends SimdGemm, SimdWinograd {
+  readonly fused: boolean;
+  readonly unfused: SimdGemm;
   normalize(x: number, y: number, C: number, coef: number, alpha: number, n0: number, n1: number): void;
   gradApply(dx: number, x: number, C: number, coef: number, n0: number, n1: number): void;
   gradSums(da: number, x: number, y: number, dx: number, C: number, mean: number, lo: number, sums: number, n0: number, n1: number): void;
@@ -153,7 +161,7 @@ function compiled(shared: boolean): WebAssembly.Module | null {
   if (!modules.has(shared)) {
     let m: WebAssembly.Module | null = null;
     try {
-      m = new WebAssembly.Module(simdModuleBytes(shared));
+      m = new WebAssembly.Module(simdModuleBytes(shared, relaxedSimdSupported()));
     } catch {
       m = null; // no WebAssembly SIMD here: the JS loops run
     }
@@ -174,7 +182,10 @@ export function bindSimd(memory: WebAssembly.Memory): SimdKernels | null {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const m = compiled(shared);
   if (!m) return null;
-  const kernels = new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as SimdKernels;
+  const exports = new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as Record<string, unknown>;
+  const pick = (suffix: string) => Object.fromEntries(GEMM_NAMES.map((name) => [name, exports[name + suffix]])) as unknown as SimdGemm;
+  const fused = typeof exports[GEMM_NAMES[0] + FUSED_SUFFIX] === 'function';
+  const kernels = { ...exports, ...(fused ? pick(FUSED_SUFFIX) : {}), fused, unfused: pick('') } as unknown as SimdKernels;
   bound.push({ memory, kernels });
   return kernels;
 }

@@ -65,6 +65,8 @@ export const store = (offset = 0) => op.simd(0x0b, 4, ...uleb(offset));
 export const loadSplat = (offset = 0) => op.simd(0x09, 2, ...uleb(offset));
 export const f32x4 = {
   splat: op.simd(0x13), gt: op.simd(0x44), neg: op.simd(0xe1), add: op.simd(0xe4), sub: op.simd(0xe5), mul: op.simd(0xe6), max: op.simd(0xe9),
+  /** Relaxed SIMD `f32x4.relaxed_madd(a, b, c)` = a·b + c, fused (one rounding) where the CPU has FMA. */
+  relaxedMadd: op.simd(0x105),
 };
 export const f64x2 = { add: op.simd(0xf0), sub: op.simd(0xf1), mul: op.simd(0xf2), promoteLow: op.simd(0x5f) };
 export const bitselect = op.simd(0x52);
@@ -78,6 +80,22 @@ export function f32x4Const(v: number): number[] {
 /** v128.const 0. */
 export function zeroF32x4(): number[] {
   return op.simd(0x0c, ...new Array<number>(16).fill(0));
+}
+
+/**
+ * Whether this runtime validates relaxed SIMD's `f32x4.relaxed_madd` (Chrome 114+, Node 22+; Node 20
+ * with V8's `--experimental-wasm-relaxed-simd`, which yolov2-ts/node's `initWasmBackend` turns on).
+ */
+export function relaxedSimdSupported(): boolean {
+  const probe: WasmFunction = {
+    name: 'f', params: [], locals: [V128],
+    body: [...op.get(0), ...op.get(0), ...op.get(0), ...f32x4.relaxedMadd, ...op.set(0)],
+  };
+  try {
+    return WebAssembly.validate(moduleBytes([probe], false));
+  } catch {
+    return false;
+  }
 }
 
 /** A function of a module: exported under `name`; locals are numbered params first, then `locals`. */

@@ -77,6 +77,7 @@ export type { DataBatch, BatchAnnotation, BatchLoaderOptions, BatchLoaderState, 
 export { BACKEND_CANDIDATES, selectBackend } from './runtime/select-backend.js';
 export type { BackendAttempt, BackendName, SelectBackendOptions, SelectBackendResult } from './runtime/select-backend.js';
 export { initWasmBackend, logicalCores } from './runtime/wasm-threads.js';
+export { enableRelaxedSimd } from './runtime/relaxed-simd.js';
 export type { WasmBackendInit, WasmBackendOptions } from './runtime/wasm-threads.js';
 export { startKernelThreads } from './runtime/kernel-helpers.js';
 export type { KernelThreads, KernelThreadsOptions } from './runtime/kernel-helpers.js';

@@ -13,15 +13,33 @@ function put(values: Float32Array, at: number): number {
 }
 
 describe('the SIMD matrix products (simd-gemm)', () => {
-  it('is assembled and bound', () => {
+  it('is assembled and bound, with the fused products (the test setup turns relaxed SIMD on, as initWasmBackend does)', () => {
     expect(k).not.toBeNull();
+    expect(k.fused).toBe(true);
+    expect(k.gemm4).not.toBe(k.unfused.gemm4);
+  });
+
+  it('fused: C + a·b rounds once, unfused twice (a = b = 1 + 2⁻¹², C = −(1 + 2⁻¹¹))', () => {
+    // a·b = 1 + 2⁻¹¹ + 2⁻²⁴ exactly; float32 keeps 23 fraction bits, so the rounded product is 1 + 2⁻¹¹
+    // (a tie, to even) and C + round(a·b) = 0; one rounding of C + a·b keeps 2⁻²⁴.
+    const x = 1 + 2 ** -12;
+    const aAt = put(new Float32Array([x]), 0);
+    const bAt = put(new Float32Array(8).fill(x), 4); // one panel row: 8 columns
+    const cAt = put(new Float32Array(8).fill(-(1 + 2 ** -11)), 12);
+    gemmRows(k.unfused, aAt, bAt, cAt, 1, 1, 4, 32, 0, 1, undefined, 1, true);
+    expect([...new Float32Array(memory.buffer, cAt, 8)]).toEqual(new Array(8).fill(0));
+    put(new Float32Array(8).fill(-(1 + 2 ** -11)), 12);
+    gemmRows(k, aAt, bAt, cAt, 1, 1, 4, 32, 0, 1, undefined, 1, true);
+    // relaxed_madd may run unfused on a CPU without FMA: then 0, like the unfused twin
+    const got = new Float32Array(memory.buffer, cAt, 8)[0];
+    expect([2 ** -24, 0]).toContain(got);
   });
 
   for (const [M, K, N, p0, p1] of [
     [1, 1, 8, 0, 1], [3, 5, 8, 0, 1], [4, 17, 16, 0, 2], [13, 33, 24, 0, 3], [13, 33, 24, 1, 3], [9, 64, 32, 2, 3],
   ] as const) {
-    for (const [act, acc] of [[false, false], [true, false], [false, true], [true, true]]) {
-      it(`C = ${acc ? 'C + ' : ''}A·B${act ? ' + bias, leaky 0.1' : ''} for M=${M}, K=${K}, N=${N}, panels ${p0}…${p1 - 1}: equals a float64 loop within 1e-6 of Σ|terms|`, () => {
+    for (const [act, acc, fused] of [false, true].flatMap((f) => [[false, false, f], [true, false, f], [false, true, f], [true, true, f]])) {
+      it(`${fused ? 'fused' : 'unfused'}: C = ${acc ? 'C + ' : ''}A·B${act ? ' + bias, leaky 0.1' : ''} for M=${M}, K=${K}, N=${N}, panels ${p0}…${p1 - 1}: equals a float64 loop within 1e-6 of Σ|terms|`, () => {
         const r = rng(M * 1000 + K * 10 + N + (act ? 7 : 0) + (acc ? 3 : 0));
         const a = randn(r, M * K);
         const b = randn(r, K * N);
@@ -38,7 +56,7 @@ describe('the SIMD matrix products (simd-gemm)', () => {
         const c0 = randn(r, M * N); // what C holds before an accumulating product
         if (acc) sentinel.set(c0);
         const cAt = put(sentinel, cFloats);
-        gemmRows(k, aAt, bAt, cAt, M, K, 4 * K, 4 * N, p0, p1, act ? biasAt : undefined, 0.1, acc);
+        gemmRows(fused ? k : k.unfused, aAt, bAt, cAt, M, K, 4 * K, 4 * N, p0, p1, act ? biasAt : undefined, 0.1, acc);
         const c = new Float32Array(memory.buffer, cAt, M * N);
         for (let i = 0; i < M; i++) {
           for (let j = 0; j < N; j++) {
@@ -63,7 +81,7 @@ describe('the SIMD matrix products (simd-gemm)', () => {
 });
 
 describe('the segmented SIMD product (gemmRowsSegmented)', () => {
-  it('reads each row of A as 3 runs of K values with a jump between them, against a float64 loop', () => {
+  for (const fused of [true, false]) it(`${fused ? 'fused' : 'unfused'}: reads each row of A as 3 runs of K values with a jump between them, against a float64 loop`, () => {
     const r = rng(77);
     const [M, K, N, segs, gap] = [9, 5, 16, 3, 7]; // rows 2 floats apart (they overlap); runs 7 floats apart
     const lda = 2;
@@ -77,7 +95,7 @@ describe('the segmented SIMD product (gemmRowsSegmented)', () => {
     const bAt = put(packed, span);
     const biasAt = put(bias, span + segs * K * N);
     const cAt = put(new Float32Array(M * N), span + segs * K * N + N);
-    gemmRowsSegmented(k, aAt, bAt, cAt, M, K, 4 * lda, 4 * N, 0, N / PANEL, biasAt, 0.1, segs, 4 * gap);
+    gemmRowsSegmented(fused ? k : k.unfused, aAt, bAt, cAt, M, K, 4 * lda, 4 * N, 0, N / PANEL, biasAt, 0.1, segs, 4 * gap);
     const c = new Float32Array(memory.buffer, cAt, M * N);
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {

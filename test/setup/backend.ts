@@ -9,6 +9,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
+import { enableRelaxedSimd } from '../../src/node/runtime/relaxed-simd.js';
+
+// as initWasmBackend does: the inference products' fused variants (their unfused twins are tested
+// directly in test/kernels/simd-gemm.test.ts)
+enableRelaxedSimd();
+
 const wanted = process.env.YOLOV2_TEST_BACKEND ?? 'cpu';
 if (!(await tf.setBackend(wanted))) throw new Error(`could not initialise the '${wanted}' backend`);
 await tf.ready();
