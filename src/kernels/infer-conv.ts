@@ -26,7 +26,7 @@ import { assertKnownKeys } from '../validate.js';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './util.js';
 import { backendMemory, heapOf, offset } from './util.js';
 import { winogradArgs } from './tasks.js';
-import { parallelFor } from './thread-pool.js';
+import { parallelForShared, sharedGrain } from './thread-pool.js';
 import { simdSupported } from './simd.js';
 import { PANEL, packPanels } from './simd-gemm.js';
 import type { WinogradGeometry } from './winograd.js';
@@ -196,7 +196,7 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
       const chunks = Math.ceil(rows / chunk);
       const groups = Math.min(outC / PANEL, Math.ceil(4 / chunks));
       const a = [offset(backend, x), offset(backend, w), offset(backend, y), rows, inC, outC, offset(backend, bias), alpha, chunk, groups];
-      parallelFor('gemmAct', heapOf(backend), a, chunks * groups, 1);
+      parallelForShared('gemmAct', heapOf(backend), a, chunks * groups, 1);
     } else if (w.shape[0] === 1) {
       directConv(backend, x, w, bias, alpha, y);
     } else {
@@ -230,7 +230,7 @@ function directConv(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias
       dst.set(src.subarray(r * row, (r + 1) * row), at);
     }
     const a = [offset(backend, xp), offset(backend, w), offset(backend, y), H, W, inC, outC, offset(backend, bias), alpha];
-    parallelFor('directConv', heap, a, batch * H, 4);
+    parallelForShared('directConv', heap, a, batch * H, sharedGrain(batch * H, 4));
   } finally {
     backend.disposeData(xp.dataId);
   }

@@ -13,7 +13,7 @@
  */
 import { PANEL } from './simd-gemm.js';
 import { winogradArgs } from './tasks.js';
-import { kernelThreadPool, parallelFor } from './thread-pool.js';
+import { kernelThreadPool, parallelFor, parallelForShared, sharedGrain } from './thread-pool.js';
 import type { TensorInfo, WasmBackendLike } from './util.js';
 import { heapOf, offset } from './util.js';
 import type { TileSize } from './winograd-matrices.js';
@@ -71,7 +71,7 @@ export function winogradChunked(
       x: offset(backend, x), y: offset(backend, y), g, m, U: offset(backend, w), bias: offset(backend, bias), alpha,
       zero, sink: zero + 4 * pad, chunk, scratch: base, scratchBytes,
     });
-    parallelFor('wgChunks', heap, a, Math.ceil(T / chunk), 1);
+    parallelForShared('wgChunks', heap, a, Math.ceil(T / chunk), 1);
   } finally {
     backend.disposeData(scratch.dataId);
   }
@@ -97,12 +97,14 @@ export function winogradWhole(
     const v = offset(backend, V);
     const mm = offset(backend, M);
     const xAt = offset(backend, x);
-    if (inC % 4 === 0) parallelFor('wgInputSimd', heap, [xAt, ...winogradArgs(g), m, ...at(v, inC), zero], T, MIN_TILES_PER_PART);
+    const tileGrain = sharedGrain(T, MIN_TILES_PER_PART, 4);
+    if (inC % 4 === 0) parallelForShared('wgInputSimd', heap, [xAt, ...winogradArgs(g), m, ...at(v, inC), zero], T, tileGrain);
     else if (m === 2) parallelFor('wgInput', heap, [xAt, ...winogradArgs(g), ...at(v, inC)], T, MIN_TILES_PER_PART);
     else throw new Error('winogradWhole: F(4×4, 3×3) needs inC a multiple of 4');
-    parallelFor('wgGemm', heap, [T, inC, outC, v, offset(backend, w), mm], mats * (outC / PANEL), MIN_PANELS_PER_PART);
+    const products = mats * (outC / PANEL);
+    parallelForShared('wgGemm', heap, [T, inC, outC, v, offset(backend, w), mm], products, sharedGrain(products, MIN_PANELS_PER_PART));
     const yAt = offset(backend, y);
-    parallelFor('wgOutputSimd', heap, [yAt, ...winogradArgs(g), m, ...at(mm, outC), offset(backend, bias), alpha, sink], T, MIN_TILES_PER_PART);
+    parallelForShared('wgOutputSimd', heap, [yAt, ...winogradArgs(g), m, ...at(mm, outC), offset(backend, bias), alpha, sink], T, tileGrain);
   } finally {
     backend.disposeData(V.dataId);
     backend.disposeData(M.dataId);

@@ -22,6 +22,8 @@ export interface HelperInit {
   memory: WebAssembly.Memory;
   /** This helper's state ({@link HELPER_STATE_BYTES}). */
   state: SharedArrayBuffer;
+  /** The pool's shared block counter (one Int32) for shared splits. */
+  counter: SharedArrayBuffer;
 }
 
 /** One part of a kernel task. */
@@ -31,6 +33,8 @@ export interface HelperRequest {
   lo: number;
   hi: number;
   part: number;
+  /** Set for a shared split: take blocks of `grain` items of lo … hi−1 (lo = 0) from the counter. */
+  grain?: number;
 }
 
 export function writeHelperError(state: SharedArrayBuffer, message: string): void {

@@ -9,16 +9,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { KERNEL_TASKS, type KernelTaskName } from '../../kernels/tasks.js';
 import { bindSimd } from '../../kernels/simd.js';
+import { runSharedBlocks } from '../../kernels/thread-pool.js';
 import { HELPER_DONE, HELPER_FAILED, type HelperInit, type HelperRequest, writeHelperError } from './kernel-helper-messages.js';
 
-const { memory, state } = workerData as HelperInit;
+const { memory, state, counter } = workerData as HelperInit;
 const word = new Int32Array(state, 0, 1);
+const blocks = new Int32Array(counter, 0, 1);
 bindSimd(memory); // the SIMD batch-norm loops, on this thread's instance over the shared memory
 
 parentPort?.on('message', (m: HelperRequest) => {
   let outcome = HELPER_DONE;
   try {
-    KERNEL_TASKS[m.task as KernelTaskName](memory.buffer, m.args, m.lo, m.hi, m.part);
+    const task = m.task as KernelTaskName;
+    if (m.grain !== undefined) runSharedBlocks(blocks, task, memory.buffer, m.args, m.hi, m.grain, m.part);
+    else KERNEL_TASKS[task](memory.buffer, m.args, m.lo, m.hi, m.part);
   } catch (e) {
     writeHelperError(state, `${m.task} [${m.lo}, ${m.hi}): ${e instanceof Error ? e.message : String(e)}`);
     outcome = HELPER_FAILED;

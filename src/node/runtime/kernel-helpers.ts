@@ -77,7 +77,8 @@ export async function startKernelThreads(options: KernelThreadsOptions = {}): Pr
 
   const file = workerScript('kernel-helper', 'startKernelThreads');
   const states = Array.from({ length: helpers }, () => new SharedArrayBuffer(HELPER_STATE_BYTES));
-  const workers: Worker[] = states.map((state) => spawnWorker(file, { memory, state } satisfies HelperInit));
+  const counterBuffer = new SharedArrayBuffer(4);
+  const workers: Worker[] = states.map((state) => spawnWorker(file, { memory, state, counter: counterBuffer } satisfies HelperInit));
   try {
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
@@ -96,6 +97,11 @@ export async function startKernelThreads(options: KernelThreadsOptions = {}): Pr
     post(helper: number, task: KernelTaskName, args: readonly number[], lo: number, hi: number, part: number) {
       Atomics.store(words[helper], 0, HELPER_BUSY);
       workers[helper].postMessage({ task, args, lo, hi, part } satisfies HelperRequest);
+    },
+    counter: new Int32Array(counterBuffer),
+    postShared(helper: number, task: KernelTaskName, args: readonly number[], n: number, grain: number, part: number) {
+      Atomics.store(words[helper], 0, HELPER_BUSY);
+      workers[helper].postMessage({ task, args, lo: 0, hi: n, part, grain } satisfies HelperRequest);
     },
     wait(helper: number) {
       const word = words[helper];

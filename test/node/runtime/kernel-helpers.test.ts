@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YOLOv2Error, ValueError } from '../../../src/errors.js';
 import { geometryArgs, winogradArgs, type KernelTaskName } from '../../../src/kernels/tasks.js';
-import { kernelParts, kernelThreadPool, runKernelTask } from '../../../src/kernels/thread-pool.js';
+import { kernelParts, kernelThreadPool, parallelForShared, runKernelTask, sharedGrain } from '../../../src/kernels/thread-pool.js';
 import { bindSimd } from '../../../src/kernels/simd.js';
 import { startKernelThreads, type KernelThreads } from '../../../src/node/runtime/kernel-helpers.js';
 import { rng } from '../../helpers.js';
@@ -150,6 +150,42 @@ describe('startKernelThreads', () => {
       expect(b, task).toEqual(a);
       expect(a.some((v) => v !== 0), task).toBe(true);
     }
+  });
+
+  it('a shared split (blocks taken from a counter) writes exactly what one thread writes, for any grain', () => {
+    const wg = { batch: 2, inH: 9, inW: 7, inC: 6, outH: 9, outW: 7, outC: 4, pt: 1, pl: 1 };
+    const T = 2 * 5 * 4; // 40 tiles
+    const x = random(2 * 9 * 7 * 6, 31);
+    const out16 = (out: number) => Array.from({ length: 16 }, (_, k) => out + 4 * T * 6 * k);
+    const one = alloc(16 * T * 6);
+    runKernelTask('wgInput', memory.buffer, [x, ...winogradArgs(wg), ...out16(one)], T, 1);
+    const want = view(one, 16 * T * 6).slice();
+    expect(want.some((v) => v !== 0)).toBe(true);
+    expect(kernelThreadPool()?.counter).toBeInstanceOf(Int32Array);
+    for (const grain of [1, 3, 7, 39, 40, 100]) {
+      const out = alloc(16 * T * 6);
+      view(out, 16 * T * 6).fill(Number.NaN); // an item run by no thread would stay NaN
+      parallelForShared('wgInput', memory.buffer, [x, ...winogradArgs(wg), ...out16(out)], T, grain);
+      expect(view(out, 16 * T * 6), `grain ${grain}`).toEqual(want);
+    }
+    // about 6 blocks per thread (2 threads here), never below the minimum
+    expect(sharedGrain(120)).toBe(10);
+    expect(sharedGrain(120, 32)).toBe(32);
+  });
+
+  it('a shared split surfaces an error in any block, and the pool stays usable', () => {
+    // bnNormalize over rows whose last ones lie past the end of the memory: whichever thread takes that
+    // block fails (a RangeError or a wasm trap on the calling thread, a YOLOv2Error from the helper)
+    const C = 4;
+    const rows = 64;
+    const x = random(rows * C, 32);
+    const coef = random(2 * C, 33);
+    const y = memory.buffer.byteLength - 4 * C * (rows / 2); // room for half of the rows (4·C bytes each)
+    expect(() => parallelForShared('bnNormalize', memory.buffer, [x, y, C, coef, 0.1], rows, 4)).toThrow();
+    const x2 = random(40, 34);
+    const coef2 = random(8, 35);
+    const [a, b] = both('bnNormalize', 10, 40, (out) => [x2, out, 4, coef2, -1]);
+    expect(b).toEqual(a);
   });
 
   it('reports an error in a helper with the task and its message', () => {
