@@ -27,7 +27,7 @@ import type { KernelArgs, TensorInfo, WasmBackendLike } from './util.js';
 import { backendMemory, heapOf, offset } from './util.js';
 import { winogradArgs } from './tasks.js';
 import { parallelForShared, sharedGrain } from './thread-pool.js';
-import { simdSupported } from './simd.js';
+import { simdOf, simdSupported } from './simd.js';
 import { PANEL, packPanels } from './simd-gemm.js';
 import type { WinogradGeometry } from './winograd.js';
 import { filterTransformM, type TileSize } from './winograd-matrices.js';
@@ -220,14 +220,14 @@ function directConv(backend: WasmBackendLike, x: TensorInfo, w: TensorInfo, bias
   const xp = backend.makeOutput([batch, H + 2, W + 2, inC], 'float32');
   try {
     const heap = heapOf(backend); // after the allocation: a growing heap replaces the buffer
-    const src = backend.typedArrayFromHeap(x) as Float32Array;
-    const dst = backend.typedArrayFromHeap(xp) as Float32Array;
-    const row = W * inC;
-    dst.fill(0);
-    for (let r = 0; r < batch * H; r++) {
-      const b = Math.floor(r / H);
-      const at = ((b * (H + 2) + (r - b * H) + 1) * (W + 2) + 1) * inC;
-      dst.set(src.subarray(r * row, (r + 1) * row), at);
+    const simd = simdOf(heap);
+    // zeros, then each batch's H rows of W·inC floats one padded row down and one pixel in
+    const pixel = 4 * inC;
+    const paddedRow = (W + 2) * pixel;
+    simd.zeroBytes(offset(backend, xp), batch * (H + 2) * paddedRow);
+    for (let b = 0; b < batch; b++) {
+      const dst = offset(backend, xp) + (b * (H + 2) + 1) * paddedRow + pixel;
+      simd.copyRows(dst, offset(backend, x) + b * H * W * pixel, H, W * pixel, paddedRow, W * pixel);
     }
     const a = [offset(backend, xp), offset(backend, w), offset(backend, y), H, W, inC, outC, offset(backend, bias), alpha];
     parallelForShared('directConv', heap, a, batch * H, sharedGrain(batch * H, 4));

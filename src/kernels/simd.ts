@@ -59,6 +59,27 @@ function accumulate(addr: number[], v: number): number[] {
   ];
 }
 
+/**
+ * `zeroBytes(dst, bytes)` and `copyRows(dst, src, rows, rowBytes, dstStride, srcStride)` (byte offsets and
+ * counts): wasm's bulk memory instructions, which run at memcpy speed where a typed array's `fill` or
+ * `set` on a shared heap goes element by element.
+ */
+function bulkFunctions(): WasmFunction[] {
+  const { get, set, tee, i32, i32Add, i32Sub } = op;
+  const zeroBytes = [...get(0), ...i32(0), ...get(1), ...op.memoryFill];
+  // copyRows(dst 0, src 1, rows 2, rowBytes 3, dstStride 4, srcStride 5)
+  const copyRows = [
+    ...op.block, ...get(2), ...op.i32Eqz, ...op.brIf(0), ...op.loop,
+    ...get(0), ...get(1), ...get(3), ...op.memoryCopy,
+    ...get(0), ...get(4), ...i32Add, ...set(0), ...get(1), ...get(5), ...i32Add, ...set(1),
+    ...get(2), ...i32(1), ...i32Sub, ...tee(2), ...op.brIf(0), ...op.end, ...op.end,
+  ];
+  return [
+    { name: 'zeroBytes', params: [I32, I32], locals: [], body: zeroBytes },
+    { name: 'copyRows', params: [I32, I32, I32, I32, I32, I32], locals: [], body: copyRows },
+  ];
+}
+
 /** The four functions: [params, extra locals, body]. Locals are numbered params first. */
 function functions(): WasmFunction[] {
   // normalize(x 0, y 1, C 2, coef 3, alpha 4: f32, n0 5, n1 6) locals: c 7, end 8 (i32), v 9 (v128)
@@ -123,6 +144,7 @@ function functions(): WasmFunction[] {
   const momentsPrologue = [...op.get(0), ...op.set(9)];
   const moments = [...momentsPrologue, ...rowLoop({ C: 1, n0: 3, n1: 4, pointers: [0], c: 5, end: 6, body: momentsBody })];
   return [
+    ...bulkFunctions(),
     { name: 'normalize', params: [I32, I32, I32, I32, F32, I32, I32], locals: [I32, I32, V128], body: normalize },
     { name: 'gradApply', params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32], body: gradApply },
     { name: 'gradSums', params: [I32, I32, I32, I32, I32, I32, F32, I32, I32, I32], locals: [I32, I32, I32, V128, V128], body: gradSumsFn },
@@ -152,6 +174,8 @@ export interface SimdKernels extends SimdGemm, SimdWinograd {
   gradApply(dx: number, x: number, C: number, coef: number, n0: number, n1: number): void;
   gradSums(da: number, x: number, y: number, dx: number, C: number, mean: number, lo: number, sums: number, n0: number, n1: number): void;
   moments(x: number, C: number, sums: number, n0: number, n1: number): void;
+  zeroBytes(dst: number, bytes: number): void;
+  copyRows(dst: number, src: number, rows: number, rowBytes: number, dstStride: number, srcStride: number): void;
 }
 
 const bound: Array<{ memory: WebAssembly.Memory; kernels: SimdKernels }> = [];
@@ -194,4 +218,11 @@ export function bindSimd(memory: WebAssembly.Memory): SimdKernels | null {
 export function simdFor(heap: ArrayBufferLike): SimdKernels | null {
   for (const b of bound) if (b.memory.buffer === heap) return b.kernels;
   return null;
+}
+
+/** {@link simdFor}, throwing when this thread has not bound the kernels to that memory. */
+export function simdOf(heap: ArrayBufferLike): SimdKernels {
+  const simd = simdFor(heap);
+  if (!simd) throw new Error('kernel task: the WebAssembly SIMD module is not bound to this heap on this thread');
+  return simd;
 }

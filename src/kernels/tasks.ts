@@ -13,7 +13,7 @@ import { gradApply, gradSums, momentSums, normalizeRows } from './batch-norm-loo
 import type { Geometry } from './im2col.js';
 import { im2colKN } from './im2col.js';
 import { maxPoolGrad2x2 } from './max-pool-grad.js';
-import { simdFor } from './simd.js';
+import { simdFor, simdOf } from './simd.js';
 import { gemmRows } from './simd-gemm.js';
 import { inputTransformRows, outputTransformRows, winogradChunks } from './winograd-rows.js';
 import type { TileSize } from './winograd-matrices.js';
@@ -55,11 +55,6 @@ function geometryAt(a: readonly number[], at: number): Geometry {
   return g;
 }
 
-function simdOrThrow(heap: ArrayBufferLike) {
-  const simd = simdFor(heap);
-  if (!simd) throw new Error('kernel task: the WebAssembly SIMD module is not bound to this heap on this thread');
-  return simd;
-}
 
 export const KERNEL_TASKS = {
   /** rows of x `[n, C]`: a = [x, C, sums] */
@@ -107,18 +102,18 @@ export const KERNEL_TASKS = {
   wgInputSimd: (heap, a, lo, hi) => {
     const m = a[10] as TileSize;
     const n = (m + 2) ** 2;
-    inputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(11, 11 + n), a[11 + n], lo, hi, m);
+    inputTransformRows(simdOf(heap), a[0], winogradGeometryAt(a, 1), a.slice(11, 11 + n), a[11 + n], lo, hi, m);
   },
   /** tiles of m×m, on the SIMD functions: a = [y, …winograd geometry, m, …(m + 2)² M, bias, alpha, sink] */
   wgOutputSimd: (heap, a, lo, hi) => {
     const m = a[10] as TileSize;
     const n = (m + 2) ** 2;
-    outputTransformRows(simdOrThrow(heap), a[0], winogradGeometryAt(a, 1), a.slice(11, 11 + n), a[11 + n], a[12 + n], a[13 + n], lo, hi, m);
+    outputTransformRows(simdOf(heap), a[0], winogradGeometryAt(a, 1), a.slice(11, 11 + n), a[11 + n], a[12 + n], a[13 + n], lo, hi, m);
   },
   /** output rows of a 3×3 convolution with few input channels: a = [xp, w, y, H, W, inC, outC, bias, alpha] */
-  directConv: (heap, a, lo, hi) => directConvRows(simdOrThrow(heap), a, lo, hi),
+  directConv: (heap, a, lo, hi) => directConvRows(simdOf(heap), a, lo, hi),
   /** chunks of tiles, each transformed, multiplied and transformed back whole: a = chunkedArgs(…) */
-  wgChunks: (heap, a, lo, hi, part) => winogradChunks(simdOrThrow(heap), a, lo, hi, part),
+  wgChunks: (heap, a, lo, hi, part) => winogradChunks(simdOf(heap), a, lo, hi, part),
   /** tiles: a = [dy, …winograd geometry, …16 E] */
   wgGrad: (heap, a, lo, hi) => gradTransform(f32(heap, a[0]), winogradGeometryAt(a, 1), views16(heap, a, 10), lo, hi),
   /** ci·outC + co: a = [w, inC, outC, …16 U] */
@@ -132,7 +127,7 @@ export const KERNEL_TASKS = {
    */
   wgGemm: (heap, a, lo, hi) => {
     const [T, inC, outC, V, U, M] = a;
-    const simd = simdOrThrow(heap);
+    const simd = simdOf(heap);
     const P = outC / 8;
     for (let item = lo; item < hi; ) {
       const xi = Math.floor(item / P);
@@ -148,7 +143,7 @@ export const KERNEL_TASKS = {
    */
   gemmAct: (heap, a, lo, hi) => {
     const [x, w, y, rows, K, N, bias, alpha, chunk, groups] = a;
-    const simd = simdOrThrow(heap);
+    const simd = simdOf(heap);
     const chunks = Math.ceil(rows / chunk);
     const P = N / 8;
     for (let item = lo; item < hi; item++) {

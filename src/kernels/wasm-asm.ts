@@ -53,10 +53,14 @@ export const op = {
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32Eq: [0x46],
+  i32Eqz: [0x45],
   i32GeU: [0x4f],
   i32LtU: [0x49],
   select: [0x1b],
   simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
+  /** Bulk memory: `memory.copy` (dst, src, bytes) and `memory.fill` (dst, byte value, bytes). */
+  memoryCopy: [0xfc, ...uleb(10), 0x00, 0x00],
+  memoryFill: [0xfc, ...uleb(11), 0x00],
 };
 /** v128.load / v128.store (align 2^4) at a constant byte offset from the address on the stack. */
 export const load = (offset = 0) => op.simd(0x00, 4, ...uleb(offset));

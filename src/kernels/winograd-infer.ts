@@ -16,6 +16,7 @@ import { winogradArgs } from './tasks.js';
 import { kernelThreadPool, parallelFor, parallelForShared, sharedGrain } from './thread-pool.js';
 import type { TensorInfo, WasmBackendLike } from './util.js';
 import { heapOf, offset } from './util.js';
+import { simdOf } from './simd.js';
 import type { TileSize } from './winograd-matrices.js';
 import { chunkedArgs, scratchFloats, tileCountM } from './winograd-rows.js';
 import type { WinogradGeometry } from './winograd.js';
@@ -66,7 +67,7 @@ export function winogradChunked(
     const heap = heapOf(backend); // after the allocations: a growing heap replaces the buffer
     const base = offset(backend, scratch);
     const zero = base + parts * scratchBytes;
-    (backend.typedArrayFromHeap(scratch) as Float32Array).fill(0, (zero - base) / 4);
+    simdOf(heap).zeroBytes(zero, 8 * pad);
     const a = chunkedArgs({
       x: offset(backend, x), y: offset(backend, y), g, m, U: offset(backend, w), bias: offset(backend, bias), alpha,
       zero, sink: zero + 4 * pad, chunk, scratch: base, scratchBytes,
@@ -90,8 +91,8 @@ export function winogradWhole(
   const scratch = backend.makeOutput([2 * pad], 'float32');
   try {
     const heap = heapOf(backend); // after the allocations: a growing heap replaces the buffer
-    (backend.typedArrayFromHeap(scratch) as Float32Array).fill(0);
     const zero = offset(backend, scratch);
+    simdOf(heap).zeroBytes(zero, 8 * pad);
     const sink = zero + 4 * pad;
     const at = (base: number, rowFloats: number) => Array.from({ length: mats }, (_, k) => base + 4 * k * T * rowFloats);
     const v = offset(backend, V);

@@ -115,3 +115,28 @@ describe('SIMD batch-norm loops', () => {
     expect(Array.from(f32(y, 8))).toEqual(new Array(8).fill(3));
   });
 });
+
+describe('the bulk-memory helpers (zeroBytes, copyRows)', () => {
+  for (const shared of [false, true]) {
+    it(`zero a range and copy strided rows exactly, nothing outside (${shared ? 'shared' : 'plain'} memory)`, () => {
+      const { memory, simd, alloc } = setup(shared);
+      const bytes = new Uint8Array(memory.buffer);
+      const at = alloc(64);
+      bytes.fill(7, at, at + 256);
+      simd.zeroBytes(at + 8, 100);
+      expect([...bytes.subarray(at, at + 8)]).toEqual(new Array(8).fill(7));
+      expect([...bytes.subarray(at + 8, at + 108)]).toEqual(new Array(100).fill(0));
+      expect(bytes[at + 108]).toBe(7);
+      // 3 rows of 5 bytes, 6 apart in the source, into rows 9 apart: by hand, row r = [10r … 10r + 4]
+      const src = alloc(8);
+      const dst = alloc(16);
+      for (let r = 0; r < 3; r++) for (let i = 0; i < 6; i++) bytes[src + 6 * r + i] = i < 5 ? 10 * r + i : 99;
+      bytes.fill(255, dst, dst + 27);
+      simd.copyRows(dst, src, 3, 5, 9, 6);
+      const want = [0, 1, 2, 3, 4, 255, 255, 255, 255, 10, 11, 12, 13, 14, 255, 255, 255, 255, 20, 21, 22, 23, 24, 255, 255, 255, 255];
+      expect([...bytes.subarray(dst, dst + 27)]).toEqual(want);
+      simd.copyRows(dst, src, 0, 5, 9, 6); // no rows: nothing
+      expect([...bytes.subarray(dst, dst + 27)]).toEqual(want);
+    });
+  }
+});
