@@ -30,7 +30,7 @@ import { parallelForShared, sharedGrain } from './thread-pool.js';
 import { simdOf, simdSupported } from './simd.js';
 import { PANEL, packPanels } from './simd-gemm.js';
 import type { WinogradGeometry } from './winograd.js';
-import { filterTransformM, type TileSize } from './winograd-matrices.js';
+import { filterHalfTransform4, filterTransformM, type TileSize } from './winograd-matrices.js';
 import { chunked, winogradChunked, winogradWhole } from './winograd-infer.js';
 
 export { setInferConvChunking } from './winograd-infer.js';
@@ -64,15 +64,22 @@ export function inferConvEligible(
 /**
  * How {@link inferConv2d} runs an eligible convolution: 'gemm' (1×1), 'direct' (3×3 with fewer than
  * {@link WINOGRAD_INFER_MIN_CHANNELS} input channels), 'winograd4' (F(4×4, 3×3), 36 products per 16
- * outputs: 3×3 with inC a multiple of 4 on maps of at least {@link WINOGRAD4_MIN_PIXELS} pixels), else
- * 'winograd2'
- * (F(2×2, 3×3), 16 products per 4 outputs). The bounds are where F(4×4) measured faster on the
- * benchmark machine (docs/benchmarks.md).
+ * outputs: 3×3 with inC a multiple of 4 on maps of at least {@link WINOGRAD4_MIN_PIXELS} pixels),
+ * 'winograd4h' (the same with the weights kept half-transformed, on maps of at most
+ * {@link WINOGRAD4H_MAX_TILES} tiles), else 'winograd2' (F(2×2, 3×3), 16 products per 4 outputs). The
+ * bounds are where each measured faster on the benchmark machine (docs/benchmarks.md).
  */
-export type InferConvPlan = 'gemm' | 'direct' | 'winograd2' | 'winograd4';
+export type InferConvPlan = 'gemm' | 'direct' | 'winograd2' | 'winograd4' | 'winograd4h';
 
 /** Fewest output pixels (H·W) for F(4×4, 3×3): a 13 × 13 map. */
 export const WINOGRAD4_MIN_PIXELS = 13 * 13;
+
+/**
+ * Most 4×4 tiles per image (a 32 × 32 map) for 'winograd4h': on small maps each weight serves few
+ * tiles, and keeping the filter transform half done (6 × 3 values per channel pair instead of 6 × 6)
+ * halves the bytes a call streams and the memory the layer keeps, for a little arithmetic per call.
+ */
+export const WINOGRAD4H_MAX_TILES = 64;
 
 /** The {@link InferConvPlan} for x `[B, H, W, inC]` and an eligible filter `[kh, kw, inC, outC]`. */
 export function inferConvPlan(xShape: readonly number[], filterShape: readonly number[]): InferConvPlan {
@@ -81,7 +88,8 @@ export function inferConvPlan(xShape: readonly number[], filterShape: readonly n
   if (inC < WINOGRAD_INFER_MIN_CHANNELS) return 'direct';
   const pixels = xShape[1] * xShape[2];
   const four = plans.winograd4 && inC % 4 === 0 && pixels >= WINOGRAD4_MIN_PIXELS;
-  return four ? 'winograd4' : 'winograd2';
+  if (!four) return 'winograd2';
+  return Math.ceil(xShape[1] / 4) * Math.ceil(xShape[2] / 4) <= WINOGRAD4H_MAX_TILES ? 'winograd4h' : 'winograd4';
 }
 
 /** Which plans may be chosen ({@link setInferenceConvolutions}). */
@@ -101,7 +109,7 @@ export interface InferenceConvolutionOptions {
   enabled?: boolean;
   /**
    * Use Winograd F(4×4, 3×3) where it applies (default true): the fastest, with prepared weights of 4×
-   * the 3×3 kernels' size; false: F(2×2, 3×3), 16/9 of their size.
+   * the 3×3 kernels' size (2× on maps of at most 32 × 32); false: F(2×2, 3×3), 16/9 of their size.
    */
   winograd4?: boolean;
 }
@@ -124,6 +132,8 @@ export function setInferenceConvolutions(options: InferenceConvolutionOptions): 
 
 /**
  * The weights of {@link inferConv2d} for an HWIO filter and a plan (the caller owns the tensor):
+ * - 'winograd4h': the first pass of the F(4×4) filter transform, H = G g (18 matrices `[inC, outC]`,
+ *   H[3i + a], i < 6, a < 3), each packed in panels, `[18, outC/8, inC, 8]`;
  * - 'winograd2' / 'winograd4': the Winograd transform (16 or 36 matrices `[inC, outC]`), each matrix
  *   packed in panels, `[16 | 36, outC/8, inC, 8]`;
  * - 'direct': the filter as a `[9·inC, outC]` matrix packed, `[1, outC/8, 9·inC, 8]`;
@@ -144,6 +154,13 @@ export function inferConvWeights(filter: tf.Tensor4D, plan: InferConvPlan = defa
     const packed = new Float32Array(9 * n);
     packPanels(w, 9 * inC, outC, packed); // HWIO is already [(ky, kx, ci), co]
     return tf.tensor4d(packed, [1, outC / PANEL, 9 * inC, PANEL]);
+  }
+  if (plan === 'winograd4h') {
+    const H = Array.from({ length: 18 }, () => new Float32Array(n));
+    filterHalfTransform4(w, inC, outC, H);
+    const packed = new Float32Array(18 * n);
+    H.forEach((h, k) => packPanels(h, inC, outC, packed.subarray(k * n, (k + 1) * n)));
+    return tf.tensor4d(packed, [18, outC / PANEL, inC, PANEL]);
   }
   const m = plan === 'winograd4' ? 4 : 2;
   const mats = (m + 2) ** 2;
@@ -167,7 +184,7 @@ export function inferConv2d(x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor1
   const inC = x.shape[3];
   const ws = weights.shape;
   const wantK = ws.length === 3 ? ws[1] : ws[0] === 1 ? 9 * inC : inC;
-  const fits = x.rank === 4 && ((ws.length === 3 && ws[2] === PANEL) || (ws.length === 4 && [1, 16, 36].includes(ws[0]) && ws[3] === PANEL));
+  const fits = x.rank === 4 && ((ws.length === 3 && ws[2] === PANEL) || (ws.length === 4 && [1, 16, 18, 36].includes(ws[0]) && ws[3] === PANEL));
   if (!fits || (ws.length === 3 ? ws[1] : ws[2]) !== wantK || (ws.length === 3 && ws[1] !== inC)) {
     throw new ShapeError(`inferConv2d: weights [${ws.join(', ')}] (from inferConvWeights) do not fit x [${x.shape.join(', ')}]`);
   }
@@ -202,8 +219,8 @@ function inferConvWasm(args: KernelArgs): TensorInfo {
     } else {
       // 'same' padding of a 3×3 stride-1 convolution: one row and column on each side
       const g: WinogradGeometry = { batch, inH: H, inW: W, inC, outH: H, outW: W, outC, pt: 1, pl: 1 };
-      const m: TileSize = w.shape[0] === 36 ? 4 : 2;
-      if (chunked(g, m)) winogradChunked(backend, x, w, bias, alpha, g, m, y);
+      const m: TileSize = w.shape[0] === 16 ? 2 : 4;
+      if (w.shape[0] !== 18 && chunked(g, m)) winogradChunked(backend, x, w, bias, alpha, g, m, y);
       else winogradWhole(backend, x, w, bias, alpha, g, m, y);
     }
   } catch (e) {

@@ -181,9 +181,44 @@ function outRow(m: TileSize): WasmFunction {
   };
 }
 
-/** The four functions of the module doc. */
+/**
+ * `wgExpand4(h, hStride, d, dStride, n)`: the second pass of the F(4×4, 3×3) filter transform, U = H Gᵀ,
+ * for the weights kept half-transformed (H = G g; `infer-conv.ts`, plan 'winograd4h'): for each of n
+ * v128 steps (4 lanes), the three values v_a at `h + a·hStride` give the six `u_j = Σ_a G[j][a]·v_a`,
+ * stored at `d + j·dStride`; then h and d move on by 16 bytes. With G's rows [¼, 0, 0], −⅙·[1, ±1, 1],
+ * [1/24, ±1/12, ⅙] and [0, 0, 1]: u0 = ¼·v0, u1,2 = −⅙·((v0 + v2) ± v1), u3,4 = (v0/24 + v2/6) ± v1/12,
+ * u5 = v2 (the shared sums taken once; the constants are read from G).
+ */
+function expand4(): WasmFunction {
+  const G = WINOGRAD_MATRICES[4].G;
+  const H = 0, HS = 1, D = 2, DS = 3, N = 4;
+  const END = 5, V0 = 6, V1 = 7, V2 = 8, S = 9, T = 10, U = 11;
+  const dst = (j: number, value: number[]) => [...get(D), ...get(DS), ...op.i32(j), ...i32Mul, ...i32Add, ...value, ...store()];
+  const step = [
+    ...get(H), ...load(), ...set(V0), ...get(H), ...get(HS), ...i32Add, ...load(), ...set(V1),
+    ...get(H), ...get(HS), ...get(HS), ...i32Add, ...i32Add, ...load(), ...set(V2),
+    ...dst(0, times(G[0][0], get(V0))),
+    ...add(get(V0), get(V2)), ...set(S),
+    ...dst(1, times(G[1][0], add(get(S), get(V1)))),
+    ...dst(2, times(G[2][0], sub(get(S), get(V1)))),
+    ...add(times(G[3][0], get(V0)), times(G[3][2], get(V2))), ...set(T),
+    ...times(G[3][1], get(V1)), ...set(U),
+    ...dst(3, add(get(T), get(U))),
+    ...dst(4, sub(get(T), get(U))),
+    ...dst(5, get(V2)),
+    ...get(D), ...op.i32(16), ...i32Add, ...set(D),
+  ];
+  const body = [
+    ...get(H), ...get(N), ...op.i32(16), ...i32Mul, ...i32Add, ...set(END),
+    ...op.block, ...get(H), ...get(END), ...op.i32GeU, ...op.brIf(0), ...op.loop,
+    ...step, ...get(H), ...op.i32(16), ...i32Add, ...tee(H), ...get(END), ...i32LtU, ...op.brIf(0), ...op.end, ...op.end,
+  ];
+  return { name: 'wgExpand4', params: [I32, I32, I32, I32, I32], locals: [I32, ...new Array<number>(6).fill(V128)], body };
+}
+
+/** The five functions of the module doc. */
 export function winogradFunctions(): WasmFunction[] {
-  return [inRow(2), outRow(2), inRow(4), outRow(4)];
+  return [inRow(2), outRow(2), inRow(4), outRow(4), expand4()];
 }
 
 /** The exported functions (byte offsets; C4 = 4·channels; alpha an f32). */
@@ -192,4 +227,5 @@ export interface SimdWinograd {
   wgOut2Row(...args: number[]): void;
   wgIn4Row(...args: number[]): void;
   wgOut4Row(...args: number[]): void;
+  wgExpand4(h: number, hStride: number, d: number, dStride: number, n: number): void;
 }

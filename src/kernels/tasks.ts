@@ -137,6 +137,28 @@ export const KERNEL_TASKS = {
     }
   },
   /**
+   * Items i·P + p (i < 6, P = outC/8 panels) of the F(4×4) products with the weights kept half-transformed:
+   * a = [T, inC, outC, V, H, M, scratch, scratchBytes], V `[36, T, inC]`, H = G g packed `[6, 3, P, inC, 8]`,
+   * M `[36, T, outC]`. Item (i, p) expands the panel's U[6i + j] = H[i] Gᵀ (j < 6) into this part's
+   * scratch (`scratch + part·scratchBytes`, `[6, inC, 8]`) and runs the six products on panel p.
+   */
+  wgGemmHalf: (heap, a, lo, hi, part) => {
+    const [T, inC, outC, V, H, M, scratch, scratchBytes] = a;
+    const simd = simdOf(heap);
+    const P = outC / 8;
+    const panelBytes = 32 * inC;
+    const u = scratch + part * scratchBytes;
+    for (let item = lo; item < hi; item++) {
+      const i = Math.floor(item / P);
+      const p = item - i * P;
+      simd.wgExpand4(H + (3 * i * P + p) * panelBytes, P * panelBytes, u, panelBytes, 2 * inC);
+      for (let j = 0; j < 6; j++) {
+        const xi = 6 * i + j;
+        gemmRows(simd, V + 4 * xi * T * inC, u + j * panelBytes, M + 4 * xi * T * outC + 32 * p, T, inC, 4 * inC, 4 * outC, 0, 1);
+      }
+    }
+  },
+  /**
    * Items g·chunks + c of y = act(x·W + bias): row chunk c (its rows of x stay in cache while the panels
    * pass) times panel group g of `groups`: a = [x, W packed `[N/8, K, 8]`, y, rows, K, N, bias, alpha,
    * rows per chunk, groups]

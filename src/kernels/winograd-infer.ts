@@ -89,6 +89,12 @@ export function winogradWhole(
   const pad = scratchFloats(g, m);
   // the zero buffer of the input transform, then the sink of the output transform
   const scratch = backend.makeOutput([2 * pad], 'float32');
+  // weights kept half-transformed (H = G g, [18, P, inC, 8]): each thread expands a panel's six
+  // matrices U = H Gᵀ into its own part of this scratch (`wgGemmHalf`)
+  const half = w.shape[0] === 18;
+  const parts = (kernelThreadPool()?.helpers ?? 0) + 1;
+  const expandBytes = 6 * inC * PANEL * 4;
+  const expanded = half ? backend.makeOutput([(parts * expandBytes) / 4], 'float32') : null;
   try {
     const heap = heapOf(backend); // after the allocations: a growing heap replaces the buffer
     const zero = offset(backend, scratch);
@@ -102,13 +108,21 @@ export function winogradWhole(
     if (inC % 4 === 0) parallelForShared('wgInputSimd', heap, [xAt, ...winogradArgs(g), m, ...at(v, inC), zero], T, tileGrain);
     else if (m === 2) parallelFor('wgInput', heap, [xAt, ...winogradArgs(g), ...at(v, inC)], T, MIN_TILES_PER_PART);
     else throw new Error('winogradWhole: F(4×4, 3×3) needs inC a multiple of 4');
-    const products = mats * (outC / PANEL);
-    parallelForShared('wgGemm', heap, [T, inC, outC, v, offset(backend, w), mm], products, sharedGrain(products, MIN_PANELS_PER_PART));
+    if (expanded) {
+      const items = 6 * (outC / PANEL);
+      const a = [T, inC, outC, v, offset(backend, w), mm, offset(backend, expanded), expandBytes];
+      parallelForShared('wgGemmHalf', heap, a, items, sharedGrain(items, MIN_PANELS_PER_PART));
+    } else {
+      const products = mats * (outC / PANEL);
+      parallelForShared('wgGemm', heap, [T, inC, outC, v, offset(backend, w), mm], products, sharedGrain(products, MIN_PANELS_PER_PART));
+    }
     const yAt = offset(backend, y);
     parallelForShared('wgOutputSimd', heap, [yAt, ...winogradArgs(g), m, ...at(mm, outC), offset(backend, bias), alpha, sink], T, tileGrain);
   } finally {
     backend.disposeData(V.dataId);
     backend.disposeData(M.dataId);
     backend.disposeData(scratch.dataId);
+    if (expanded) backend.disposeData(expanded.dataId);
   }
 }
+

@@ -72,3 +72,18 @@ export function filterTransformM(w: Float32Array, inC: number, outC: number, m: 
     }
   }
 }
+
+/**
+ * The first pass of the F(4×4, 3×3) filter transform alone, `H = G g` (6 × 3), for every (ci, co) of an
+ * HWIO filter `[3, 3, inC, outC]`, in float64 before rounding: H holds 18 arrays `[inC, outC]`, H[3i + a]
+ * = Σ_ky G[i][ky]·g[ky][a]. The second pass, `U = H Gᵀ`, is then done per call (`wgExpand4`).
+ */
+export function filterHalfTransform4(w: Float32Array, inC: number, outC: number, H: Float32Array[]): void {
+  const { G } = WINOGRAD_MATRICES[4];
+  const n = inC * outC;
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < 6; r++) {
+      for (let c = 0; c < 3; c++) H[3 * r + c][i] = G[r][0] * w[c * n + i] + G[r][1] * w[(3 + c) * n + i] + G[r][2] * w[(6 + c) * n + i];
+    }
+  }
+}

@@ -72,7 +72,7 @@ describe('setInferenceConvolutions', () => {
       setInferenceConvolutions({ winograd4: false });
       expect(inferConvPlan([1, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd2');
       setInferenceConvolutions({ winograd4: true, enabled: false });
-      expect(inferConvPlan([1, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd4');
+      expect(inferConvPlan([1, 52, 52, 128], [3, 3, 128, 256])).toBe('winograd4');
       expect(inferConvEligible([1, 13, 13, 16], [3, 3, 16, 64], [1, 1], [1, 1], 'same', 0.1)).toBe(false);
       // a folded layer then keeps no prepared weights: on wasm the ones it had are freed
       setInferenceConvolutions({ enabled: true });
@@ -95,11 +95,15 @@ describe('setInferenceConvolutions', () => {
 });
 
 describe('inferConvPlan', () => {
-  it('picks the product for 1×1, the direct path below 16 channels, F(4×4) on maps of ≥ 13×13 pixels with inC a multiple of 4, else F(2×2)', () => {
+  it('picks the product for 1×1, the direct path below 16 channels, F(4×4) on maps of ≥ 13×13 pixels with inC a multiple of 4 (half-transformed weights up to 64 tiles), else F(2×2)', () => {
     expect(inferConvPlan([1, 13, 13, 64], [1, 1, 64, 32])).toBe('gemm');
     expect(inferConvPlan([1, 416, 416, 3], [3, 3, 3, 16])).toBe('direct');
-    expect(inferConvPlan([1, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd4');
-    expect(inferConvPlan([1, 13, 13, 256], [3, 3, 256, 512])).toBe('winograd4'); // 169 pixels
+    expect(inferConvPlan([1, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd4h'); // 7 × 7 = 49 tiles
+    expect(inferConvPlan([8, 26, 26, 128], [3, 3, 128, 256])).toBe('winograd4h'); // tiles per image: the batch does not change the plan
+    expect(inferConvPlan([1, 32, 32, 128], [3, 3, 128, 256])).toBe('winograd4h'); // 8 × 8 = 64 tiles
+    expect(inferConvPlan([1, 33, 32, 128], [3, 3, 128, 256])).toBe('winograd4'); // 9 × 8 = 72 tiles
+    expect(inferConvPlan([1, 52, 52, 128], [3, 3, 128, 256])).toBe('winograd4');
+    expect(inferConvPlan([1, 13, 13, 256], [3, 3, 256, 512])).toBe('winograd4h'); // 169 pixels, 16 tiles
     expect(inferConvPlan([1, 12, 14, 512], [3, 3, 512, 1024])).toBe('winograd2'); // 168 pixels
     expect(inferConvPlan([1, 416, 416, 16], [3, 3, 16, 32])).toBe('winograd4');
     expect(inferConvPlan([1, 52, 52, 18], [3, 3, 18, 32])).toBe('winograd2'); // 18: not a multiple of 4
@@ -112,6 +116,9 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
     ['3×3 Winograd F(4×4), linear, 30×27: runs of interior tiles', [1, 30, 27, 8 * 4], 24, 1, 3, undefined, 'winograd4'],
     ['3×3 Winograd F(4×4), leaky, 1×1 image', [1, 1, 1, 16], 8, 0.1, 3, undefined, 'winograd4'],
     ['3×3 Winograd F(4×4), leaky, 17×13, batch 2, in chunks of 5 tiles', [2, 17, 13, 16], 16, 0.1, 3, 5, 'winograd4'],
+    ['3×3 F(4×4) half-transformed weights, leaky, 9×11, batch 2: border tiles on all sides', [2, 9, 11, 16], 16, 0.1, 3, undefined, 'winograd4h'],
+    ['3×3 F(4×4) half-transformed weights, linear, 13×13, 32 → 24 channels (three panels)', [1, 13, 13, 32], 24, 1, 3, undefined, 'winograd4h'],
+    ['3×3 F(4×4) half-transformed weights, leaky, 1×1 image', [1, 1, 1, 16], 8, 0.1, 3, undefined, 'winograd4h'],
     ['3×3 direct (3 channels), leaky, 5×7, batch 2', [2, 5, 7, 3], 16, 0.1, 3],
     ['3×3 direct (6 channels), linear, 4×4', [1, 4, 4, 6], 8, 1, 3],
     ['3×3 Winograd, leaky, 5×7, batch 2: the last tile row and column half outside', [2, 5, 7, 16], 16, 0.1, 3],
@@ -159,9 +166,9 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
     tf.dispose([x, w, w16, b, b8]);
   });
 
-  it('leaves no tensor and no backend buffer behind when a part fails', () => {
+  for (const plan of ['winograd2', 'winograd4h'] as const) it(`leaves no tensor and no backend buffer behind when a part fails (${plan})`, () => {
     const x = tf.zeros([1, 26, 26, 16]) as tf.Tensor4D;
-    const w = inferConvWeights(tf.tidy(() => tf.zeros([3, 3, 16, 16])) as tf.Tensor4D);
+    const w = inferConvWeights(tf.tidy(() => tf.zeros([3, 3, 16, 16])) as tf.Tensor4D, plan);
     const b = tf.zeros([16]) as tf.Tensor1D;
     const backendData = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
     const tensors = tf.memory().numTensors;
