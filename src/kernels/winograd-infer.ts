@@ -25,6 +25,12 @@ import type { WinogradGeometry } from './winograd.js';
 const MIN_TILES_PER_PART = 32;
 const MIN_PANELS_PER_PART = 2;
 
+/**
+ * Blocks per thread of the products' shared split: small blocks keep the tail short when one core runs
+ * slower than the other (each block is still at least {@link MIN_PANELS_PER_PART} panels).
+ */
+const PRODUCT_BLOCKS_PER_THREAD = 16;
+
 /** Bytes of one chunk's scratch (its V and M rows) aimed at: about half a core's L2 cache. */
 const CHUNK_BYTES = 512 * 1024;
 
@@ -111,10 +117,10 @@ export function winogradWhole(
     if (expanded) {
       const items = 6 * (outC / PANEL);
       const a = [T, inC, outC, v, offset(backend, w), mm, offset(backend, expanded), expandBytes];
-      parallelForShared('wgGemmHalf', heap, a, items, sharedGrain(items, MIN_PANELS_PER_PART));
+      parallelForShared('wgGemmHalf', heap, a, items, sharedGrain(items, MIN_PANELS_PER_PART, PRODUCT_BLOCKS_PER_THREAD));
     } else {
       const products = mats * (outC / PANEL);
-      parallelForShared('wgGemm', heap, [T, inC, outC, v, offset(backend, w), mm], products, sharedGrain(products, MIN_PANELS_PER_PART));
+      parallelForShared('wgGemm', heap, [T, inC, outC, v, offset(backend, w), mm], products, sharedGrain(products, MIN_PANELS_PER_PART, PRODUCT_BLOCKS_PER_THREAD));
     }
     const yAt = offset(backend, y);
     parallelForShared('wgOutputSimd', heap, [yAt, ...winogradArgs(g), m, ...at(mm, outC), offset(backend, bias), alpha, sink], T, tileGrain);
