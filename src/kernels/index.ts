@@ -13,3 +13,4 @@ export { BN_TRAIN_KERNEL, BN_TRAIN_GRAD_KERNEL } from './batch-norm.js';
 export type { InferConvPlan, InferenceConvolutionOptions } from './infer-conv.js';
 export { recordingGradients } from './util.js';
 export { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, setInferenceConvolutions, INFER_CONV_KERNEL } from './infer-conv.js';
+export { inferMaxPool2d, inferMaxPoolEligible, INFER_MAX_POOL_KERNEL } from './infer-max-pool.js';

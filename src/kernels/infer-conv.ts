@@ -95,6 +95,11 @@ export function inferConvPlan(xShape: readonly number[], filterShape: readonly n
 /** Which plans may be chosen ({@link setInferenceConvolutions}). */
 const plans = { enabled: true, winograd4: true };
 
+/** Whether {@link setInferenceConvolutions} leaves this library's inference kernels on (the default). */
+export function inferKernelsEnabled(): boolean {
+  return plans.enabled;
+}
+
 /** Allow or forbid F(4×4, 3×3) in {@link inferConvPlan}. For tests and benchmarks. @internal */
 export function setInferConvPlans(p: { winograd4: boolean }): void {
   plans.winograd4 = p.winograd4;

@@ -14,8 +14,9 @@
  *   `sums[c] += dy`, `sums[C + c] += dy·(x − μ)` in float64.
  * - `moments(x, C, sums, n0, n1)`: `sums[c] += x − k`, `sums[C + c] += (x − k)²` in float64, k = row 0.
  *
- * The same module also carries the matrix products of `simd-gemm.ts` and the Winograd transforms of
- * `simd-winograd.ts` (the inference convolutions); the assembler is `wasm-asm.ts`.
+ * The same module also carries the matrix products of `simd-gemm.ts`, the Winograd transforms of
+ * `simd-winograd.ts` (the inference convolutions) and the max-pool row of `simd-max-pool.ts`; the
+ * assembler is `wasm-asm.ts`.
  *
  * Each thread instantiates the module once per memory ({@link bindSimd}); a memory that is shared
  * (multi-threaded backend) needs the shared variant of the import.
@@ -27,6 +28,7 @@
 import { F32, I32, V128, bitselect, f32x4, f64x2, load, moduleBytes, op, relaxedSimdSupported, store, zeroF32x4, type WasmFunction } from './wasm-asm.js';
 import { FUSED_SUFFIX, GEMM_NAMES, gemmFunctions, type SimdGemm } from './simd-gemm.js';
 import { winogradFunctions, type SimdWinograd } from './simd-winograd.js';
+import { maxPoolFunctions, type SimdMaxPool } from './simd-max-pool.js';
 
 /** The high two f32 lanes of the v128 on the stack moved to the low half (for promote_low). */
 const highHalf = (local: number) => [...op.get(local), ...op.get(local), ...op.simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)];
@@ -158,7 +160,7 @@ function functions(): WasmFunction[] {
  * fused variants of the matrix products (needs relaxed SIMD).
  */
 export function simdModuleBytes(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
-  return moduleBytes([...functions(), ...gemmFunctions(fma), ...winogradFunctions()], shared);
+  return moduleBytes([...functions(), ...gemmFunctions(fma), ...winogradFunctions(), ...maxPoolFunctions()], shared);
 }
 
 /* ---------- instances per memory ---------- */
@@ -167,7 +169,7 @@ export function simdModuleBytes(shared: boolean, fma: boolean): Uint8Array<Array
  * The exported functions (byte offsets; counts; f32 scalars). The matrix products are the fused ones
  * when the runtime has relaxed SIMD (`fused`); `unfused` always holds the product-then-sum ones.
  */
-export interface SimdKernels extends SimdGemm, SimdWinograd {
+export interface SimdKernels extends SimdGemm, SimdWinograd, SimdMaxPool {
   readonly fused: boolean;
   readonly unfused: SimdGemm;
   normalize(x: number, y: number, C: number, coef: number, alpha: number, n0: number, n1: number): void;

@@ -159,6 +159,22 @@ export const KERNEL_TASKS = {
     }
   },
   /**
+   * Output rows b·outH + oy of a 2×2 max pool at stride s (`simd-max-pool.ts`): a = [x, y, H, W, C, outH,
+   * outW, s], x `[B, H, W, C]`, y `[B, outH, outW, C]`; the window's bottom row clipped to H − 1.
+   */
+  maxPool2: (heap, a, lo, hi) => {
+    const [x, y, H, W, C, outH, outW, s] = a;
+    const simd = simdOf(heap);
+    const rowBytes = 4 * W * C;
+    for (let row = lo; row < hi; row++) {
+      const b = Math.floor(row / outH);
+      const iy = (row - b * outH) * s;
+      const r0 = x + (b * H + iy) * rowBytes;
+      const r1 = iy + 1 < H ? r0 + rowBytes : r0;
+      (C % 16 === 0 ? simd.maxPool2Row16 : simd.maxPool2Row)(r0, r1, y + row * 4 * outW * C, 4 * C, outW, s, W);
+    }
+  },
+  /**
    * Items g·chunks + c of y = act(x·W + bias): row chunk c (its rows of x stay in cache while the panels
    * pass) times panel group g of `groups`: a = [x, W packed `[N/8, K, 8]`, y, rows, K, N, bias, alpha,
    * rows per chunk, groups]

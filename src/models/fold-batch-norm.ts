@@ -10,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError, describe } from '../errors.js';
 import { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, recordingGradients, type InferConvPlan } from '../kernels/index.js';
 import { DarknetBatchNorm, LEAKY_ALPHA } from './layers.js';
+import { FoldedMaxPool2D } from './folded-max-pool.js';
 
 /** Configuration of {@link FoldedConv2D}. */
 export interface FoldedConv2DArgs {
@@ -239,7 +240,14 @@ function foldedLayer(conv: tfl.layers.Layer, bn: DarknetBatchNorm, input: tfl.Sy
 /** A copy of `layer` (same class and config) applied to `inputs`, sharing the source weights' values. */
 function copiedLayer(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]): tfl.SymbolicTensor {
   const cls = layer.constructor as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
-  const copy = cls.fromConfig(cls, layer.getConfig());
+  const config = layer.getConfig();
+  const pool = layer.getClassName() === 'MaxPooling2D' && config.dataFormat !== 'channelsFirst';
+  const copy = pool
+    ? new FoldedMaxPool2D({
+        poolSize: config.poolSize as [number, number], strides: config.strides as [number, number],
+        padding: config.padding as 'same' | 'valid', name: layer.name,
+      })
+    : cls.fromConfig(cls, config);
   const output = copy.apply(inputs.length === 1 ? inputs[0] : inputs);
   if (Array.isArray(output)) throw new ValueError(`foldBatchNorm: layer '${layer.name}' has several outputs; only single-output layers are supported`);
   copy.setWeights(layer.getWeights());
@@ -261,8 +269,9 @@ export function canFoldBatchNorm(model: unknown): boolean {
  * (darknet's `fuse_conv_batchnorm`): every `Conv2D` (no activation, used only by the batch norm) →
  * {@link DarknetBatchNorm} pair becomes one {@link FoldedConv2D} named as the conv, with
  * `w' = w·γ/√(σ²+ε)` and `b' = β + (b − μ)·γ/√(σ²+ε)` (ε the batch norm's epsilon, μ, σ² its moving
- * statistics) and the batch norm's activation fused. Every other layer (pools, {@link Reorg}, the
- * route concatenation, the head conv, …) is copied with its weights. Same input and output shapes as
+ * statistics) and the batch norm's activation fused. Every `MaxPooling2D` (channels last) becomes a
+ * {@link FoldedMaxPool2D} with its window, strides and padding (the same values). Every other layer
+ * ({@link Reorg}, the route concatenation, the head conv, …) is copied with its weights. Same input and output shapes as
  * `model`, outputs equal to `model.predict` (inference mode) up to float32 rounding (≈ 1e-6 relative).
  *
  * The source model is left untouched; the copy owns its weights (`dispose()` it when done). Saves and

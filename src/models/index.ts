@@ -41,6 +41,8 @@ export { Detector } from './detector.js';
 // --- inference: batch norm folded into the convolutions (h22infer) ---
 export type { FoldedConv2DArgs } from './fold-batch-norm.js';
 export { foldBatchNorm, canFoldBatchNorm, FoldedConv2D } from './fold-batch-norm.js';
+export type { FoldedMaxPool2DArgs } from './folded-max-pool.js';
+export { FoldedMaxPool2D } from './folded-max-pool.js';
 // --- darknet cfg files (h19cfg) ---
 export type { CfgSection, DarknetCfg, UnknownCfgKey } from './darknet-cfg/parse.js';
 export { parseDarknetCfg } from './darknet-cfg/parse.js';

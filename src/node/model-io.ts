@@ -49,7 +49,7 @@ function bytesPerValue(spec: tf.io.WeightsManifestEntry): number {
 export async function loadModel(dir: string): Promise<LayersModel> {
   const [tfl, models] = await Promise.all([import('@tensorflow/tfjs-layers'), import('../models/index.js')]);
   // the library's custom layers, registered explicitly: a bundler may drop a side-effect-only import of them
-  for (const cls of [models.Reorg, models.DarknetBatchNorm, models.DarknetMaxPool, models.FoldedConv2D]) tf.serialization.registerClass(cls);
+  for (const cls of [models.Reorg, models.DarknetBatchNorm, models.DarknetMaxPool, models.FoldedConv2D, models.FoldedMaxPool2D]) tf.serialization.registerClass(cls);
   const jsonPath = join(dir, 'model.json');
   let manifest: { modelTopology?: object; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>; format?: string; generatedBy?: string; convertedBy?: string | null };
   try {
