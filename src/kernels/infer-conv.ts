@@ -47,8 +47,8 @@ const GEMM_CHUNK_BYTES = 256 * 1024;
 /**
  * Whether {@link inferConv2d} runs `x [B, H, W, inC] ⊛ w [kh, kw, inC, outC]` with these strides,
  * dilations, padding and leaky slope: on the wasm backend with WebAssembly SIMD (and its memory in
- * reach), not turned off by {@link setInferenceConvolutions}, stride and dilation 1, outC a multiple of 8,
- * 0 ≤ α ≤ 1, and either 3×3 'same' or 1×1.
+ * reach), not turned off by {@link setInferenceConvolutions}, stride and dilation 1, 0 ≤ α ≤ 1, and
+ * either 3×3 'same' or 1×1.
  */
 export function inferConvEligible(
   xShape: readonly number[], filterShape: readonly number[], strides: readonly number[], dilations: readonly number[], padding: string,
@@ -56,7 +56,7 @@ export function inferConvEligible(
 ): boolean {
   if (!plans.enabled || tf.getBackend() !== 'wasm' || xShape.length !== 4 || filterShape.length !== 4) return false;
   const [kh, kw, inC, outC] = filterShape;
-  const plain = strides.every((s) => s === 1) && dilations.every((d) => d === 1) && outC % PANEL === 0 && alpha >= 0 && alpha <= 1;
+  const plain = strides.every((s) => s === 1) && dilations.every((d) => d === 1) && alpha >= 0 && alpha <= 1;
   if (!plain || xShape[3] !== inC || !simdSupported() || !backendMemory(tf.backend() as unknown as WasmBackendLike)) return false;
   return (kh === 3 && kw === 3 && padding === 'same') || (kh === 1 && kw === 1);
 }
@@ -148,32 +148,27 @@ export function inferConvWeights(filter: tf.Tensor4D, plan: InferConvPlan = defa
   const [kh, kw, inC, outC] = filter.shape;
   const w = filter.dataSync() as Float32Array;
   const n = inC * outC;
+  const panels = Math.ceil(outC / PANEL);
+  const np = inC * panels * PANEL; // floats of one packed matrix (columns past outC are zeros)
   if (plan === 'gemm') {
     if (kh !== 1 || kw !== 1) throw new ShapeError(`inferConvWeights: 'gemm' needs a 1×1 filter, got [${filter.shape.join(', ')}]`);
-    const packed = new Float32Array(n);
+    const packed = new Float32Array(np);
     packPanels(w, inC, outC, packed);
-    return tf.tensor3d(packed, [outC / PANEL, inC, PANEL]);
+    return tf.tensor3d(packed, [panels, inC, PANEL]);
   }
   if (kh !== 3 || kw !== 3) throw new ShapeError(`inferConvWeights: '${plan}' needs a 3×3 filter, got [${filter.shape.join(', ')}]`);
   if (plan === 'direct') {
-    const packed = new Float32Array(9 * n);
+    const packed = new Float32Array(9 * np);
     packPanels(w, 9 * inC, outC, packed); // HWIO is already [(ky, kx, ci), co]
-    return tf.tensor4d(packed, [1, outC / PANEL, 9 * inC, PANEL]);
+    return tf.tensor4d(packed, [1, panels, 9 * inC, PANEL]);
   }
-  if (plan === 'winograd4h') {
-    const H = Array.from({ length: 18 }, () => new Float32Array(n));
-    filterHalfTransform4(w, inC, outC, H);
-    const packed = new Float32Array(18 * n);
-    H.forEach((h, k) => packPanels(h, inC, outC, packed.subarray(k * n, (k + 1) * n)));
-    return tf.tensor4d(packed, [18, outC / PANEL, inC, PANEL]);
-  }
-  const m = plan === 'winograd4' ? 4 : 2;
-  const mats = (m + 2) ** 2;
-  const U = Array.from({ length: mats }, () => new Float32Array(n));
-  filterTransformM(w, inC, outC, m, U);
-  const packed = new Float32Array(mats * n);
-  U.forEach((u, k) => packPanels(u, inC, outC, packed.subarray(k * n, (k + 1) * n)));
-  return tf.tensor4d(packed, [mats, outC / PANEL, inC, PANEL]);
+  const mats = plan === 'winograd4h' ? 18 : plan === 'winograd4' ? 36 : 16;
+  const M = Array.from({ length: mats }, () => new Float32Array(n));
+  if (plan === 'winograd4h') filterHalfTransform4(w, inC, outC, M);
+  else filterTransformM(w, inC, outC, plan === 'winograd4' ? 4 : 2, M);
+  const packed = new Float32Array(mats * np);
+  M.forEach((u, k) => packPanels(u, inC, outC, packed.subarray(k * np, (k + 1) * np)));
+  return tf.tensor4d(packed, [mats, panels, inC, PANEL]);
 }
 
 /** The plan of a filter alone (1×1, few channels, else F(2×2, 3×3)). */
@@ -183,7 +178,9 @@ function defaultPlan(filterShape: readonly number[]): InferConvPlan {
 
 /**
  * `act(conv(x, w) + bias)`, x `[B, H, W, inC]`, w prepared by {@link inferConvWeights}, 'same' padding,
- * stride 1; `alpha` the leaky slope (1: linear). Returns `[B, H, W, outC]`.
+ * stride 1; `alpha` the leaky slope (1: linear). Returns `[B, H, W, outC]`, outC the bias's length: when
+ * it is not a multiple of 8 (a detector's head: 125), the kernel computes the zero-padded last panel
+ * too and the extra channels are cut off.
  */
 export function inferConv2d(x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor1D, alpha: number): tf.Tensor4D {
   const inC = x.shape[3];
@@ -193,12 +190,17 @@ export function inferConv2d(x: tf.Tensor4D, weights: tf.Tensor, bias: tf.Tensor1
   if (!fits || (ws.length === 3 ? ws[1] : ws[2]) !== wantK || (ws.length === 3 && ws[1] !== inC)) {
     throw new ShapeError(`inferConv2d: weights [${ws.join(', ')}] (from inferConvWeights) do not fit x [${x.shape.join(', ')}]`);
   }
-  const outC = (ws.length === 3 ? ws[0] : ws[1]) * PANEL;
-  if (bias.rank !== 1 || bias.shape[0] !== outC) throw new ShapeError(`inferConv2d: bias must be [${outC}], got [${bias.shape.join(', ')}]`);
+  const outCp = (ws.length === 3 ? ws[0] : ws[1]) * PANEL;
+  const outC = bias.shape[0];
+  if (bias.rank !== 1 || !(outC > outCp - PANEL && outC <= outCp)) {
+    throw new ShapeError(`inferConv2d: bias must be [n] with ${outCp - PANEL} < n ≤ ${outCp} (the weights' ${outCp / PANEL} panels of 8), got [${bias.shape.join(', ')}]`);
+  }
   if (!tf.getKernel(INFER_CONV_KERNEL, 'wasm')) {
     tf.registerKernel({ kernelName: INFER_CONV_KERNEL, backendName: 'wasm', kernelFunc: inferConvWasm as unknown as tf.KernelFunc });
   }
-  return tf.engine().runKernel(INFER_CONV_KERNEL, { x, w: weights, bias }, { alpha } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const run = (b: tf.Tensor1D) => tf.engine().runKernel(INFER_CONV_KERNEL, { x, w: weights, bias: b }, { alpha } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  if (outC === outCp) return run(bias);
+  return tf.tidy(() => tf.slice(run(tf.pad(bias, [[0, outCp - outC]])), [0, 0, 0, 0], [-1, -1, -1, outC]));
 }
 
 /** The kernel: inputs x, w (prepared), bias; attrs alpha. */

@@ -179,13 +179,18 @@ export function gemmRows(
   }
 }
 
-/** B `[K, N]` (row-major, N a multiple of 8) packed into panels `[N/8, K, 8]`, written to `out`. */
+/**
+ * B `[K, N]` (row-major) packed into panels `[⌈N/8⌉, K, 8]`, written to `out` (K·8·⌈N/8⌉ floats); the
+ * columns of the last panel past N are zeros.
+ */
 export function packPanels(b: Float32Array, K: number, N: number, out: Float32Array): void {
-  for (let p = 0; p < N / PANEL; p++) {
+  for (let p = 0; p < Math.ceil(N / PANEL); p++) {
+    const width = Math.min(PANEL, N - p * PANEL);
     for (let k = 0; k < K; k++) {
       const src = k * N + p * PANEL;
       const dst = (p * K + k) * PANEL;
-      for (let j = 0; j < PANEL; j++) out[dst + j] = b[src + j];
+      for (let j = 0; j < width; j++) out[dst + j] = b[src + j];
+      for (let j = width; j < PANEL; j++) out[dst + j] = 0;
     }
   }
 }

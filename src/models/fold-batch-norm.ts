@@ -237,6 +237,30 @@ function foldedLayer(conv: tfl.layers.Layer, bn: DarknetBatchNorm, input: tfl.Sy
   return { layer, output };
 }
 
+/**
+ * A `Conv2D` that is not followed by a batch norm (a detector's head) and has no activation, as a
+ * linear {@link FoldedConv2D} with the same weights (a zero bias when it has none), so that it runs on the
+ * same inference kernels; null for any other layer.
+ */
+function linearConvLayer(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]): tfl.SymbolicTensor | null {
+  if (layer.getClassName() !== 'Conv2D' || inputs.length !== 1) return null;
+  const f = layer as unknown as Conv2DFields;
+  if (f.dataFormat !== 'channelsLast' || f.activation.getClassName().toLowerCase() !== 'linear' || (f.padding !== 'same' && f.padding !== 'valid')) return null;
+  const copy = new FoldedConv2D({
+    filters: f.filters,
+    kernelSize: [f.kernelSize[0], f.kernelSize[1]],
+    strides: [f.strides[0], f.strides[1]],
+    padding: f.padding,
+    dilationRate: [f.dilationRate[0], f.dilationRate[1] ?? f.dilationRate[0]],
+    activation: 'linear',
+    name: layer.name,
+  });
+  const output = copy.apply(inputs[0]) as tfl.SymbolicTensor;
+  const [kernel, bias] = layer.getWeights();
+  tf.tidy(() => copy.setWeights([kernel, f.useBias ? bias : tf.zeros([f.filters])]));
+  return output;
+}
+
 /** A copy of `layer` (same class and config) applied to `inputs`, sharing the source weights' values. */
 function copiedLayer(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]): tfl.SymbolicTensor {
   const cls = layer.constructor as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
@@ -270,8 +294,9 @@ export function canFoldBatchNorm(model: unknown): boolean {
  * {@link DarknetBatchNorm} pair becomes one {@link FoldedConv2D} named as the conv, with
  * `w' = w·γ/√(σ²+ε)` and `b' = β + (b − μ)·γ/√(σ²+ε)` (ε the batch norm's epsilon, μ, σ² its moving
  * statistics) and the batch norm's activation fused. Every `MaxPooling2D` (channels last) becomes a
- * {@link FoldedMaxPool2D} with its window, strides and padding (the same values). Every other layer
- * ({@link Reorg}, the route concatenation, the head conv, …) is copied with its weights. Same input and output shapes as
+ * {@link FoldedMaxPool2D} with its window, strides and padding (the same values), and every other
+ * `Conv2D` without an activation (the head) a linear FoldedConv2D with its weights. Every other layer
+ * ({@link Reorg}, the route concatenation, …) is copied with its weights. Same input and output shapes as
  * `model`, outputs equal to `model.predict` (inference mode) up to float32 rounding (≈ 1e-6 relative).
  *
  * The source model is left untouched; the copy owns its weights (`dispose()` it when done). Saves and
@@ -312,7 +337,8 @@ export function foldBatchNorm(model: tfl.LayersModel): tfl.LayersModel {
       mapped.set(layer.output as tfl.SymbolicTensor, foldedLayer(conv, layer as DarknetBatchNorm, input).output);
       continue;
     }
-    mapped.set(layer.output as tfl.SymbolicTensor, copiedLayer(layer, src.map((t) => mapped.get(t)!)));
+    const inputs = src.map((t) => mapped.get(t)!);
+    mapped.set(layer.output as tfl.SymbolicTensor, linearConvLayer(layer, inputs) ?? copiedLayer(layer, inputs));
   }
   return tfl.model({ inputs: newInputs, outputs: model.outputs.map((t) => mapped.get(t)!), name: `${model.name}_folded` });
 }

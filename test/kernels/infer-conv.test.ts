@@ -44,7 +44,7 @@ function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
 
 describe('inferConvEligible', () => {
   const C = WINOGRAD_INFER_MIN_CHANNELS;
-  it(`says yes only on wasm, for stride-1 convolutions with outC a multiple of 8, 0 ≤ α ≤ 1, 3×3 'same' or 1×1`, () => {
+  it(`says yes only on wasm, for stride-1 convolutions with 0 ≤ α ≤ 1, 3×3 'same' or 1×1`, () => {
     const onWasm = backend === 'wasm';
     const ok = (x: number[], f: number[], s = [1, 1], d = [1, 1], pad = 'same', alpha = 0.1) => inferConvEligible(x, f, s, d, pad, alpha);
     expect(ok([1, 13, 13, C], [3, 3, C, 64])).toBe(onWasm);
@@ -56,7 +56,8 @@ describe('inferConvEligible', () => {
     expect(ok([1, 13, 13, C], [3, 3, C, 64], [1, 1], [1, 1], 'same', 1.5)).toBe(false);
     expect(ok([1, 13, 13, C], [3, 3, C, 64], [1, 1], [1, 1], 'same', -0.1)).toBe(false);
     expect(ok([1, 13, 13, 3], [3, 3, 3, 64])).toBe(onWasm); // fewer than ${C} channels in: the direct path
-    expect(ok([1, 13, 13, C], [3, 3, C, 125])).toBe(false);
+    expect(ok([1, 13, 13, C], [3, 3, C, 125])).toBe(onWasm); // a head: the last panel padded
+    expect(ok([1, 13, 13, 1024], [1, 1, 1024, 125])).toBe(onWasm);
     expect(ok([1, 13, 13, C], [5, 5, C, 64])).toBe(false);
   });
 });
@@ -128,6 +129,10 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
     ['3×3 Winograd, linear, 9×11, in chunks of 5 tiles', [1, 9, 11, 20], 24, 1, 3, 5],
     ['1×1, leaky, 13 pixels: three blocks of 4 rows and one single row', [1, 1, 13, 5], 24, 0.1, 1],
     ['1×1, linear, 2×3×3', [2, 3, 3, 7], 8, 1, 1],
+    ['1×1, linear, 13×13, 125 outputs (a head: the last panel padded, 3 columns cut off)', [1, 13, 13, 64], 125, 1, 1],
+    ['3×3 F(4×4) half-transformed, leaky, 13×13, 21 outputs (the last panel padded)', [1, 13, 13, 16], 21, 0.1, 3, undefined, 'winograd4h'],
+    ['3×3 Winograd F(2×2), leaky, 6×6, 5 outputs (one panel, 3 columns cut off)', [1, 6, 6, 16], 5, 0.1, 3, undefined, 'winograd2'],
+    ['3×3 direct (3 channels), leaky, 5×7, 13 outputs', [1, 5, 7, 3], 13, 0.1, 3],
     ['1×1, leaky, 40×40×64: two row chunks times two panel groups', [1, 40, 40, 64], 16, 0.1, 1],
   ] as Array<readonly [string, readonly number[], number, number, number, number?, InferConvPlan?]>) {
     it(`equals the direct convolution + bias + activation within 1e-5 relative: ${label}`, () => {
@@ -162,7 +167,7 @@ describe.runIf(backend === 'wasm')('inferConv2d (wasm)', () => {
     const b = tf.zeros([16]) as tf.Tensor1D;
     const b8 = tf.zeros([8]) as tf.Tensor1D;
     expect(() => inferConv2d(x, w, b, 0.1)).toThrow(ShapeError);
-    expect(() => inferConv2d(x, w16, b8, 0.1)).toThrow(/bias must be \[16\]/);
+    expect(() => inferConv2d(x, w16, b8, 0.1)).toThrow(/bias must be \[n\] with 8 < n ≤ 16 \(the weights' 2 panels of 8\), got \[8\]/);
     tf.dispose([x, w, w16, b, b8]);
   });
 

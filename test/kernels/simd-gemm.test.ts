@@ -80,6 +80,15 @@ describe('the SIMD matrix products (simd-gemm)', () => {
   }
 });
 
+describe('packPanels', () => {
+  it('pads the last panel of a matrix whose width is not a multiple of 8 with zeros', () => {
+    // B [2, 5] = [[1 2 3 4 5], [6 7 8 9 10]] → one panel [2, 8]
+    const out = new Float32Array(16).fill(-1);
+    packPanels(new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 2, 5, out);
+    expect([...out]).toEqual([1, 2, 3, 4, 5, 0, 0, 0, 6, 7, 8, 9, 10, 0, 0, 0]);
+  });
+});
+
 describe('the segmented SIMD product (gemmRowsSegmented)', () => {
   for (const fused of [true, false]) it(`${fused ? 'fused' : 'unfused'}: reads each row of A as 3 runs of K values with a jump between them, against a float64 loop`, () => {
     const r = rng(77);

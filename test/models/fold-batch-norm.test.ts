@@ -64,14 +64,20 @@ describe('foldBatchNorm', () => {
   ] as const;
 
   for (const [name, build] of builds) {
-    it(`${name}: one FoldedConv2D per conv-bn pair, outputs equal to the unfolded model within 1e-4 relative`, () => {
+    it(`${name}: one FoldedConv2D per conv-bn pair and one (linear) for the head, outputs equal to the unfolded model within 1e-4 relative`, () => {
       const model = build();
       randomiseBatchNorms(model, 7);
       const folded = foldBatchNorm(model);
       const bns = model.layers.filter((l) => l instanceof DarknetBatchNorm).length;
       expect(bns).toBeGreaterThan(0);
       expect(folded.layers.filter((l) => l instanceof DarknetBatchNorm)).toHaveLength(0);
-      expect(folded.layers.filter((l) => l instanceof FoldedConv2D)).toHaveLength(bns);
+      // every conv is followed by a batch norm but the head (1×1, linear, with a bias)
+      const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D').length;
+      expect(convs).toBe(bns + 1);
+      const foldedConvs = folded.layers.filter((l) => l instanceof FoldedConv2D) as FoldedConv2D[];
+      expect(foldedConvs).toHaveLength(bns + 1);
+      expect(foldedConvs.filter((l) => l.activation === 'linear').map((l) => [l.name, l.kernelSize])).toEqual([[model.layers.at(-1)!.name, [1, 1]]]);
+      expect(folded.layers.filter((l) => l.getClassName() === 'Conv2D')).toHaveLength(0);
       expect(folded.layers).toHaveLength(model.layers.length - bns);
       expect(folded.outputs[0].shape).toEqual(model.outputs[0].shape);
       const x = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 3);
