@@ -2,7 +2,9 @@
  * tinyYOLOv2 and yolov2 at 416, batch 1 (BENCH_BATCHES for others): yolov2-ts (wasm, the folded model) against PyTorch (CPU, the
  * same layer shapes, bench/pytorch_infer.py), in alternating rounds within one run, so that both meet
  * the same machine: on a shared or throttled machine the speed drifts by tens of percent over minutes,
- * and timings taken at different times do not compare.
+ * and timings taken at different times do not compare. Before each engine's measurement the process sleeps
+ * BENCH_PAUSE_MS (default 300 ms): PyTorch's OpenMP threads and TF.js's thread pool spin on the cores for
+ * a while after their work, which would slow whichever engine runs next.
  *
  *   npm run bench -- infer-vs-torch
  *   BENCH_ROUNDS=7 BENCH_ITERS=5 BENCH_MODELS=yolov2 BENCH_BATCHES=1,8 BENCH_TORCH_THREADS=2 npm run bench -- infer-vs-torch
@@ -54,6 +56,9 @@ export default async function (): Promise<void> {
   const iterations = Number(process.env.BENCH_ITERS ?? 5);
   const names = (process.env.BENCH_MODELS ?? 'tinyYOLOv2,yolov2').split(',') as Array<keyof typeof MODELS>;
   const batches = (process.env.BENCH_BATCHES ?? '1').split(',').map(Number);
+  const pauseMs = Number(process.env.BENCH_PAUSE_MS ?? 300);
+  const idle = new Int32Array(new SharedArrayBuffer(4));
+  const pause = () => Atomics.wait(idle, 0, 0, pauseMs);
   let torch;
   try {
     torch = await startTorch();
@@ -73,12 +78,15 @@ export default async function (): Promise<void> {
         const tf_: number[] = [];
         const te: number[] = [];
         for (let round = 0; round < rounds; round++) {
+          pause();
           const r = await measure(() => {
             const y = folded.predict(x) as tf.Tensor;
             y.dataSync();
             y.dispose();
           }, { iterations, warmup: 1 });
+          pause();
           const f = await torch.ask(`${torchName} ${batch} ${iterations} folded`);
+          pause();
           const e = await torch.ask(`${torchName} ${batch} ${iterations} eval`);
           ts.push(r.medianMs);
           tf_.push(f.medianMs);
