@@ -93,3 +93,15 @@ export function assertKnownKeys(fn: string, name: string, options: unknown, know
     throw new ValueError(`${fn}: unknown option '${key}' in '${name}'${hint}; known options: ${known.join(', ')}`);
   }
 }
+
+/**
+ * `value` (or `fallback` when it is undefined) as a pair of positive integers (a layer's window, strides,
+ * dilations). @throws ValueError `${fn}: '${name}' must be two positive integers, got …`.
+ */
+export function positiveIntPair(fn: string, name: string, value: unknown, fallback: [number, number]): [number, number] {
+  const p = value ?? fallback;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new ValueError(`${fn}: '${name}' must be two positive integers, got ${describe(value)}`);
+  }
+  return [p[0], p[1]];
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValueError } from '../src/errors.js';
-import { assertKnownKeys } from '../src/validate.js';
+import { assertKnownKeys, positiveIntPair } from '../src/validate.js';
 
 describe('assertKnownKeys', () => {
   const known = ['confThreshold', 'iouThreshold', 'maxDetections'];
@@ -18,5 +18,16 @@ describe('assertKnownKeys', () => {
     expect(() => assertKnownKeys('f', 'options', { zebra: 1 }, known)).toThrow(/unknown option 'zebra' in 'options'; known/);
     expect(() => assertKnownKeys('f', 'options', [1], known)).toThrow(ValueError);
     expect(() => assertKnownKeys('f', 'options', null, known)).toThrow(/must be an options object, got null/);
+  });
+});
+
+describe('positiveIntPair', () => {
+  it('returns the pair or the fallback, and names the function and argument otherwise', () => {
+    expect(positiveIntPair('f', 'strides', [2, 3], [1, 1])).toEqual([2, 3]);
+    expect(positiveIntPair('f', 'strides', undefined, [1, 1])).toEqual([1, 1]);
+    for (const bad of [[0, 1], [1.5, 1], [1], [1, 2, 3], 'x']) {
+      expect(() => positiveIntPair('f', 'strides', bad, [1, 1])).toThrow(ValueError);
+    }
+    expect(() => positiveIntPair('Layer', 'poolSize', [2, -1], [2, 2])).toThrow(/Layer: 'poolSize' must be two positive integers, got/);
   });
 });

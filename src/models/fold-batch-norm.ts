@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError, describe } from '../errors.js';
+import { positiveIntPair } from '../validate.js';
 import { inferConv2d, inferConvEligible, inferConvPlan, inferConvWeights, recordingGradients, type InferConvPlan } from '../kernels/index.js';
 import { DarknetBatchNorm, LEAKY_ALPHA } from './layers.js';
 import { FoldedMaxPool2D } from './folded-max-pool.js';
@@ -56,13 +57,7 @@ export class FoldedConv2D extends tfl.layers.Layer {
 
   constructor(args: FoldedConv2DArgs) {
     super(args);
-    const pair = (key: string, v: unknown, dflt: [number, number]): [number, number] => {
-      const p = v ?? dflt;
-      if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= 1)) {
-        throw new ValueError(`FoldedConv2D: '${key}' must be two positive integers, got ${describe(v)}`);
-      }
-      return [p[0], p[1]];
-    };
+    const pair = (key: string, v: unknown, dflt: [number, number]) => positiveIntPair('FoldedConv2D', key, v, dflt);
     if (!Number.isInteger(args.filters) || args.filters < 1) {
       throw new ValueError(`FoldedConv2D: 'filters' must be a positive integer, got ${describe(args.filters)}`);
     }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ShapeError, ValueError, describe } from '../errors.js';
+import { positiveIntPair } from '../validate.js';
 import { inferMaxPool2d, inferMaxPoolEligible, recordingGradients } from '../kernels/index.js';
 
 /** Configuration of {@link FoldedMaxPool2D}. */
@@ -35,13 +36,7 @@ export class FoldedMaxPool2D extends tfl.layers.Layer {
 
   constructor(args: FoldedMaxPool2DArgs = {}) {
     super(args);
-    const pair = (key: string, v: unknown, dflt: [number, number]): [number, number] => {
-      const p = v ?? dflt;
-      if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= 1)) {
-        throw new ValueError(`FoldedMaxPool2D: '${key}' must be two positive integers, got ${describe(v)}`);
-      }
-      return [p[0], p[1]];
-    };
+    const pair = (key: string, v: unknown, dflt: [number, number]) => positiveIntPair('FoldedMaxPool2D', key, v, dflt);
     this.poolSize = pair('poolSize', args.poolSize, [2, 2]);
     this.strides = pair('strides', args.strides, this.poolSize);
     this.padding = args.padding ?? 'same';
