@@ -55,7 +55,6 @@ function geometryAt(a: readonly number[], at: number): Geometry {
   return g;
 }
 
-
 export const KERNEL_TASKS = {
   /** rows of x `[n, C]`: a = [x, C, sums] */
   bnMoments: (heap, a, lo, hi, part) => {

@@ -209,19 +209,25 @@ function foldableConv(bn: tfl.layers.Layer, outputs: Set<tfl.SymbolicTensor>): t
   return plain && single ? conv : null;
 }
 
-/** One {@link FoldedConv2D} for the pair `conv` → `bn`, built and holding the folded weights. */
-function foldedLayer(conv: tfl.layers.Layer, bn: DarknetBatchNorm, input: tfl.SymbolicTensor): { layer: FoldedConv2D; output: tfl.SymbolicTensor } {
+/** A {@link FoldedConv2D} with the geometry and name of the `Conv2D` `conv` and the given activation (no weights yet). */
+function foldedConvLike(conv: tfl.layers.Layer, activation: 'leaky' | 'linear'): FoldedConv2D {
   const f = conv as unknown as Conv2DFields;
-  const layer = new FoldedConv2D({
+  return new FoldedConv2D({
     filters: f.filters,
     kernelSize: [f.kernelSize[0], f.kernelSize[1]],
     strides: [f.strides[0], f.strides[1]],
     padding: f.padding as 'same' | 'valid',
     dilationRate: [f.dilationRate[0], f.dilationRate[1] ?? f.dilationRate[0]],
-    activation: bn.activation === 'leaky' ? 'leaky' : 'linear',
+    activation,
     leakyAlpha: LEAKY_ALPHA,
     name: conv.name,
   });
+}
+
+/** One {@link FoldedConv2D} for the pair `conv` → `bn`, built and holding the folded weights. */
+function foldedLayer(conv: tfl.layers.Layer, bn: DarknetBatchNorm, input: tfl.SymbolicTensor): { layer: FoldedConv2D; output: tfl.SymbolicTensor } {
+  const f = conv as unknown as Conv2DFields;
+  const layer = foldedConvLike(conv, bn.activation === 'leaky' ? 'leaky' : 'linear');
   const output = layer.apply(input) as tfl.SymbolicTensor;
   const cw = conv.getWeights().map((t) => t.dataSync() as Float32Array);
   // DarknetBatchNorm's weights in order: gamma, beta, moving_mean, moving_variance
@@ -241,32 +247,28 @@ function linearConvLayer(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]):
   if (layer.getClassName() !== 'Conv2D' || inputs.length !== 1) return null;
   const f = layer as unknown as Conv2DFields;
   if (f.dataFormat !== 'channelsLast' || f.activation.getClassName().toLowerCase() !== 'linear' || (f.padding !== 'same' && f.padding !== 'valid')) return null;
-  const copy = new FoldedConv2D({
-    filters: f.filters,
-    kernelSize: [f.kernelSize[0], f.kernelSize[1]],
-    strides: [f.strides[0], f.strides[1]],
-    padding: f.padding,
-    dilationRate: [f.dilationRate[0], f.dilationRate[1] ?? f.dilationRate[0]],
-    activation: 'linear',
-    name: layer.name,
-  });
+  const copy = foldedConvLike(layer, 'linear');
   const output = copy.apply(inputs[0]) as tfl.SymbolicTensor;
   const [kernel, bias] = layer.getWeights();
   tf.tidy(() => copy.setWeights([kernel, f.useBias ? bias : tf.zeros([f.filters])]));
   return output;
 }
 
+/** A channels-last `MaxPooling2D` as a {@link FoldedMaxPool2D} (same window, strides, padding); null for any other layer. */
+function maxPoolLayer(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]): tfl.SymbolicTensor | null {
+  const config = layer.getConfig();
+  if (layer.getClassName() !== 'MaxPooling2D' || config.dataFormat === 'channelsFirst' || inputs.length !== 1) return null;
+  const pool = new FoldedMaxPool2D({
+    poolSize: config.poolSize as [number, number], strides: config.strides as [number, number],
+    padding: config.padding as 'same' | 'valid', name: layer.name,
+  });
+  return pool.apply(inputs[0]) as tfl.SymbolicTensor;
+}
+
 /** A copy of `layer` (same class and config) applied to `inputs`, sharing the source weights' values. */
 function copiedLayer(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]): tfl.SymbolicTensor {
   const cls = layer.constructor as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
-  const config = layer.getConfig();
-  const pool = layer.getClassName() === 'MaxPooling2D' && config.dataFormat !== 'channelsFirst';
-  const copy = pool
-    ? new FoldedMaxPool2D({
-        poolSize: config.poolSize as [number, number], strides: config.strides as [number, number],
-        padding: config.padding as 'same' | 'valid', name: layer.name,
-      })
-    : cls.fromConfig(cls, config);
+  const copy = cls.fromConfig(cls, layer.getConfig());
   const output = copy.apply(inputs.length === 1 ? inputs[0] : inputs);
   if (Array.isArray(output)) throw new ValueError(`foldBatchNorm: layer '${layer.name}' has several outputs; only single-output layers are supported`);
   copy.setWeights(layer.getWeights());
@@ -333,7 +335,7 @@ export function foldBatchNorm(model: tfl.LayersModel): tfl.LayersModel {
       continue;
     }
     const inputs = src.map((t) => mapped.get(t)!);
-    mapped.set(layer.output as tfl.SymbolicTensor, linearConvLayer(layer, inputs) ?? copiedLayer(layer, inputs));
+    mapped.set(layer.output as tfl.SymbolicTensor, linearConvLayer(layer, inputs) ?? maxPoolLayer(layer, inputs) ?? copiedLayer(layer, inputs));
   }
   return tfl.model({ inputs: newInputs, outputs: model.outputs.map((t) => mapped.get(t)!), name: `${model.name}_folded` });
 }
